@@ -1,0 +1,20 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+// Tests import the workspace packages from source, so `pnpm test` needs no build first.
+export default defineConfig({
+  resolve: {
+    alias: [
+      { find: /^@pgqueue\/core\/testing$/, replacement: here('./packages/core/src/testing/index.ts') },
+      { find: /^@pgqueue\/core$/, replacement: here('./packages/core/src/index.ts') },
+      { find: /^@pgqueue\/(pg|postgres-js|pglite)$/, replacement: here('./packages/$1/src/index.ts') },
+    ],
+  },
+  test: {
+    include: ['packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
