@@ -1,0 +1,114 @@
+/**
+ * Parameter encoding owned by the core. Every value goes to the driver as text (or NULL) and
+ * the SQL casts it, because pg, postgres.js and PGlite each encode JS arrays, JSON strings,
+ * bytea and int8 differently (docs/architecture.md has the table). Arrays travel as
+ * PostgreSQL array literals, which array_in parses in one pass on the server.
+ */
+import { PgQueueError, invalidArgument } from './errors.js';
+
+function quoteElement(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/** `{"a","b",NULL}` for a `$n::text[]` parameter. Every element is quoted, so "NULL" stays a string. */
+export function textArray(values: readonly (string | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) out += ',';
+    out += value === null || value === undefined ? 'NULL' : quoteElement(value);
+  }
+  return `${out}}`;
+}
+
+/** `{1,2,NULL}` for `$n::int[]`, `$n::bigint[]` or `$n::float8[]`; only finite numbers pass. */
+export function numberArray(values: readonly (number | null)[]): string {
+  let out = '{';
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i];
+    if (i > 0) out += ',';
+    if (value === null || value === undefined) {
+      out += 'NULL';
+    } else if (Number.isFinite(value)) {
+      out += String(value);
+    } else {
+      throw invalidArgument(`expected a finite number, got ${String(value)}`);
+    }
+  }
+  return `${out}}`;
+}
+
+/** Bytes as the hex text that `decode(x, 'hex')` reads. */
+export function bytesToHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+const utf8 = new TextEncoder();
+
+/**
+ * Serialises a job payload. Bytes are stored as given; anything else is stored as its JSON
+ * text (UTF-8), which is what PgQueuer's Python workers read as well.
+ */
+export function encodePayload(payload: unknown, maxBytes: number): Uint8Array | null {
+  if (payload === undefined || payload === null) return null;
+  let bytes: Uint8Array;
+  if (payload instanceof Uint8Array) {
+    bytes = payload;
+  } else {
+    const json = toJson(payload, 'payload');
+    bytes = utf8.encode(json);
+  }
+  if (bytes.byteLength > maxBytes) {
+    throw new PgQueueError(
+      'PAYLOAD_TOO_LARGE',
+      `job payload is ${bytes.byteLength} bytes, over the limit of ${maxBytes} bytes. Store large data ` +
+        `elsewhere and enqueue a reference to it, or raise maxPayloadBytes.`,
+    );
+  }
+  return bytes;
+}
+
+/** JSON.stringify that refuses what would not round-trip (functions, symbols, BigInt, cycles). */
+export function toJson(value: unknown, what: string): string {
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch (error) {
+    throw new PgQueueError(
+      'PAYLOAD_NOT_SERIALIZABLE',
+      `job ${what} cannot be serialised to JSON (${(error as Error).message}). Pass plain data ` +
+        `(objects, arrays, strings, numbers, booleans, null) or a Uint8Array of bytes.`,
+      { cause: error },
+    );
+  }
+  if (json === undefined) {
+    throw new PgQueueError(
+      'PAYLOAD_NOT_SERIALIZABLE',
+      `job ${what} of type ${typeof value} cannot be serialised to JSON. Pass plain data or a Uint8Array.`,
+    );
+  }
+  return json;
+}
+
+/** Parses a bigint id that the SQL returned as text. Ids stay exact up to 2^53 - 1. */
+export function parseId(value: unknown): number {
+  const id = typeof value === 'number' ? value : Number(value);
+  if (!Number.isSafeInteger(id)) {
+    throw new PgQueueError('DATABASE_ERROR', `job id ${String(value)} is not a safe integer`);
+  }
+  return id;
+}
+
+/** bytea as the three clients return it: Buffer (pg, postgres.js), Uint8Array (PGlite), or `\x…` text. */
+export function parseBytes(value: unknown): Uint8Array | null {
+  if (value === null || value === undefined) return null;
+  if (value instanceof Uint8Array) return value;
+  if (typeof value === 'string' && value.startsWith('\\x')) return new Uint8Array(Buffer.from(value.slice(2), 'hex'));
+  throw new PgQueueError('DATABASE_ERROR', `expected bytea, got ${typeof value}`);
+}
+
+/** Normalises a numeric result column that a client may return as number, string or bigint. */
+export function parseNumber(value: unknown): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+

@@ -1,0 +1,397 @@
+/**
+ * Every queue operation as one statement over a Driver. The statements live in sql/; this class
+ * validates input, encodes parameters, names hot statements for preparation, parses results and
+ * turns driver errors into PgQueueErrors.
+ */
+import { createHash } from 'node:crypto';
+import type { Driver, Queryable, QueryResult, SqlParam } from './driver.js';
+import { PgQueueError, invalidArgument, toPgQueueError } from './errors.js';
+import {
+  COMPLETION_STATUSES,
+  parseJobRow,
+  type CompletionStatus,
+  type Job,
+  type JobId,
+  type JobRow,
+  type JobStatus,
+  type NewJob,
+} from './job.js';
+import { resolveNames, type Names, type SchemaOptions } from './names.js';
+import { bytesToHex, encodePayload, numberArray, parseId, parseNumber, textArray, toJson } from './params.js';
+import { completeSql } from './sql/complete.js';
+import { dequeueSql } from './sql/dequeue.js';
+import { enqueueSql } from './sql/enqueue.js';
+import { clearQueueSql, heartbeatSql, jobsByIdSql, queueSizeSql } from './sql/jobs.js';
+import { statisticsSql, statisticsTotalsSql } from './sql/statistics.js';
+import {
+  checkEntrypoint,
+  checkIds,
+  checkInt32,
+  checkNonNegative,
+  checkOwnerId,
+  checkPlainObject,
+  checkPositiveInt,
+} from './validate.js';
+
+export interface QueriesOptions extends SchemaOptions {
+  /** Largest payload accepted by enqueue, in bytes. Default 8 MiB. */
+  maxPayloadBytes?: number;
+}
+
+export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
+/** Largest batch one statement takes; beyond it callers split. Keeps one statement's memory bounded. */
+export const MAX_BATCH = 100_000;
+
+export interface EnqueueOptions {
+  /** Run on this transaction (or connection) instead of the driver, e.g. `driver.transaction(tx => …)`. */
+  executor?: Queryable;
+  /** A dedupe key already queued or running: 'error' (default) fails the whole batch; 'skip' drops that job. */
+  onDuplicate?: 'error' | 'skip';
+}
+
+export interface EntrypointLimit {
+  /** Most jobs of this entrypoint picked at once across every worker. Unlimited when absent. */
+  concurrencyLimit?: number;
+}
+
+export interface DequeueOptions {
+  /** The worker claiming the jobs (a UUID). */
+  ownerId: string;
+  /** Most jobs returned. */
+  batchSize: number;
+  /** The entrypoints served, optionally with fleet-wide concurrency limits. */
+  entrypoints: readonly string[] | Readonly<Record<string, EntrypointLimit>>;
+  /** Re-pick picked jobs whose heartbeat is older than this (their worker is presumed dead). null: never. Default 30 s. */
+  staleAfterMs?: number | null;
+}
+
+export interface CompleteBatch {
+  ownerId: string;
+  ids: readonly JobId[];
+  /** One status per id, same order. */
+  statuses: readonly CompletionStatus[];
+}
+
+export interface QueueSizeRow {
+  entrypoint: string;
+  status: JobStatus;
+  priority: number;
+  count: number;
+}
+
+export interface StatisticsRow {
+  /** The second the jobs were completed in. */
+  createdAt: Date;
+  count: number;
+  priority: number;
+  /** Seconds between enqueue and pick, truncated to whole seconds. */
+  timeInQueueMs: number;
+  status: CompletionStatus;
+  entrypoint: string;
+}
+
+export interface StatisticsTotal {
+  entrypoint: string;
+  status: CompletionStatus;
+  count: number;
+}
+
+export const DEFAULT_STALE_AFTER_MS = 30_000;
+
+type StatementKey = 'enqueue' | 'enqueueSkip' | 'dequeue' | 'complete' | 'heartbeat';
+
+export class Queries {
+  readonly driver: Driver;
+  readonly names: Names;
+  readonly maxPayloadBytes: number;
+  private readonly statements: Record<StatementKey, { text: string; name: string }>;
+
+  constructor(driver: Driver, options: QueriesOptions = {}) {
+    this.driver = driver;
+    this.names = resolveNames(options);
+    this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
+    checkPositiveInt(this.maxPayloadBytes, 'maxPayloadBytes', 1024 * 1024 * 1024 - 1);
+    const named = (key: string, text: string) => ({
+      text,
+      // Unique per text, because a prepared name must not be reused for other SQL on a connection.
+      name: `pgq_${key}_${createHash('sha1').update(text).digest('hex').slice(0, 12)}`,
+    });
+    this.statements = {
+      enqueue: named('enqueue', enqueueSql(this.names, false)),
+      enqueueSkip: named('enqueue_skip', enqueueSql(this.names, true)),
+      dequeue: named('dequeue', dequeueSql(this.names)),
+      complete: named('complete', completeSql(this.names)),
+      heartbeat: named('heartbeat', heartbeatSql(this.names)),
+    };
+  }
+
+  /** The channel enqueue notifies; workers LISTEN on it. */
+  get channel(): string {
+    return this.names.channel;
+  }
+
+  /**
+   * Enqueues one job, or a batch in one statement; ids come back in input order. With
+   * `onDuplicate: 'skip'`, a job whose dedupe key is taken gets `null` instead of an id.
+   */
+  enqueue(job: NewJob, options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<JobId | null>;
+  enqueue(jobs: readonly NewJob[], options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<(JobId | null)[]>;
+  enqueue(job: NewJob, options?: EnqueueOptions): Promise<JobId>;
+  enqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<JobId[]>;
+  async enqueue(
+    input: NewJob | readonly NewJob[],
+    options: EnqueueOptions = {},
+  ): Promise<JobId | null | (JobId | null)[]> {
+    const jobs: readonly NewJob[] = Array.isArray(input) ? input : [input as NewJob];
+    if (jobs.length === 0) return [];
+    if (jobs.length > MAX_BATCH) throw invalidArgument(`enqueue: at most ${MAX_BATCH} jobs per call, got ${jobs.length}.`);
+    const skip = options.onDuplicate === 'skip';
+    if (options.onDuplicate !== undefined && options.onDuplicate !== 'skip' && options.onDuplicate !== 'error') {
+      throw invalidArgument(`enqueue: onDuplicate must be 'error' or 'skip'.`);
+    }
+    const params = this.encodeJobs(jobs);
+    const statement = skip ? this.statements.enqueueSkip : this.statements.enqueue;
+    const { rows } = await this.run('enqueue', options.executor, statement.text, params, statement.name);
+    const ids = skip
+      ? matchSkipped(jobs, rows as { id: string; dedupekey: string | null }[])
+      : (rows as { id: string }[]).map((row) => parseId(row.id));
+    if (!skip && ids.length !== jobs.length) {
+      throw new PgQueueError('DATABASE_ERROR', `enqueue: inserted ${ids.length} of ${jobs.length} jobs`);
+    }
+    return Array.isArray(input) ? ids : ids[0]!;
+  }
+
+  private encodeJobs(jobs: readonly NewJob[]): SqlParam[] {
+    const count = jobs.length;
+    const priorities = new Array<number>(count);
+    const entrypoints = new Array<string>(count);
+    const payloads = new Array<string | null>(count);
+    const delays = new Array<number>(count);
+    const dedupeKeys = new Array<string | null>(count);
+    const headers = new Array<string | null>(count);
+    for (let i = 0; i < count; i++) {
+      const job = jobs[i];
+      const where = count === 1 ? 'enqueue' : `enqueue: job ${i}`;
+      if (typeof job !== 'object' || job === null) throw invalidArgument(`${where}: expected a job object.`);
+      entrypoints[i] = checkEntrypoint(job.entrypoint, where);
+      priorities[i] = job.priority === undefined ? 0 : checkInt32(job.priority, `${where}: priority`);
+      delays[i] = job.delayMs === undefined ? 0 : checkNonNegative(job.delayMs, `${where}: delayMs`);
+      if (job.dedupeKey !== undefined && job.dedupeKey !== null && (typeof job.dedupeKey !== 'string' || job.dedupeKey === '')) {
+        throw invalidArgument(`${where}: dedupeKey must be a non-empty string or null.`);
+      }
+      dedupeKeys[i] = job.dedupeKey ?? null;
+      headers[i] =
+        job.headers === undefined || job.headers === null
+          ? null
+          : toJson(checkPlainObject(job.headers, `${where}: headers`), 'headers');
+      const bytes = encodePayload(job.payload, this.maxPayloadBytes);
+      payloads[i] = bytes === null ? null : bytesToHex(bytes);
+    }
+    return [
+      numberArray(priorities),
+      textArray(entrypoints),
+      textArray(payloads),
+      numberArray(delays),
+      textArray(dedupeKeys),
+      textArray(headers),
+      this.names.channel,
+    ];
+  }
+
+  /**
+   * Claims up to `batchSize` jobs in one statement: due jobs by priority then age, plus jobs whose
+   * worker stopped heart-beating, within each entrypoint's concurrency limit.
+   */
+  async dequeue(options: DequeueOptions): Promise<Job[]> {
+    const ownerId = checkOwnerId(options.ownerId);
+    const batchSize = checkPositiveInt(options.batchSize, 'dequeue: batchSize', MAX_BATCH);
+    const { names, limits } = entrypointRequest(options.entrypoints);
+    const staleAfterMs = options.staleAfterMs === undefined ? DEFAULT_STALE_AFTER_MS : options.staleAfterMs;
+    if (staleAfterMs !== null) checkNonNegative(staleAfterMs, 'dequeue: staleAfterMs');
+    const { text, name } = this.statements.dequeue;
+    const { rows } = await this.run<JobRow>(
+      'dequeue',
+      undefined,
+      text,
+      [String(batchSize), textArray(names), numberArray(limits), ownerId, staleAfterMs === null ? null : String(staleAfterMs)],
+      name,
+    );
+    return rows.map(parseJobRow);
+  }
+
+  /**
+   * Completes a batch in one statement: deletes the jobs this owner still holds and adds them to
+   * the per-second statistics. Returns the ids completed; ids the owner no longer holds (its lease
+   * expired and another worker took the job) are left untouched and missing from the result.
+   */
+  async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+    const ownerId = checkOwnerId(batch.ownerId);
+    const ids = checkIds(batch.ids, 'completeJobs: ids');
+    if (!Array.isArray(batch.statuses) || batch.statuses.length !== ids.length) {
+      throw invalidArgument(
+        `completeJobs: ids and statuses must be arrays of the same length, got ${ids.length} ids and ` +
+          `${Array.isArray(batch.statuses) ? batch.statuses.length : 'no array of'} statuses.`,
+      );
+    }
+    for (const status of batch.statuses) {
+      if (!COMPLETION_STATUSES.includes(status)) {
+        throw invalidArgument(`completeJobs: status must be one of ${COMPLETION_STATUSES.join(', ')}, got "${String(status)}".`);
+      }
+    }
+    if (ids.length === 0) return [];
+    const { text, name } = this.statements.complete;
+    const { rows } = await this.run<{ id: string }>(
+      'completeJobs',
+      undefined,
+      text,
+      [numberArray(ids), textArray(batch.statuses), ownerId],
+      name,
+    );
+    return rows.map((row) => parseId(row.id));
+  }
+
+  /** Renews the lease of running jobs in one statement; returns the ids this owner still holds. */
+  async heartbeat(ownerId: string, ids: readonly JobId[]): Promise<JobId[]> {
+    checkOwnerId(ownerId);
+    checkIds(ids, 'heartbeat: ids');
+    if (ids.length === 0) return [];
+    const { text, name } = this.statements.heartbeat;
+    const { rows } = await this.run<{ id: string }>('heartbeat', undefined, text, [numberArray(ids), ownerId], name);
+    return rows.map((row) => parseId(row.id));
+  }
+
+  /** Job counts per entrypoint, status and priority. */
+  async queueSize(): Promise<QueueSizeRow[]> {
+    const { rows } = await this.run<{ entrypoint: string; status: JobStatus; priority: number; count: number }>(
+      'queueSize',
+      undefined,
+      queueSizeSql(this.names),
+      [],
+    );
+    return rows.map((row) => ({
+      entrypoint: row.entrypoint,
+      status: row.status,
+      priority: parseNumber(row.priority),
+      count: parseNumber(row.count),
+    }));
+  }
+
+  /** Deletes every job of the given entrypoints (all jobs when none are named). Returns how many. */
+  async clearQueue(entrypoints?: string | readonly string[]): Promise<number> {
+    const list = entrypoints === undefined ? null : typeof entrypoints === 'string' ? [entrypoints] : entrypoints;
+    list?.forEach((entrypoint) => checkEntrypoint(entrypoint, 'clearQueue'));
+    const { rows } = await this.run<{ count: number }>('clearQueue', undefined, clearQueueSql(this.names), [
+      list === null ? null : textArray(list),
+    ]);
+    return parseNumber(rows[0]?.count ?? 0);
+  }
+
+  /** Reads jobs by id, in id order; ids that no longer exist are absent. */
+  async getJobs(ids: readonly JobId[]): Promise<Job[]> {
+    checkIds(ids, 'getJobs: ids');
+    const { rows } = await this.run<JobRow>('getJobs', undefined, jobsByIdSql(this.names), [numberArray(ids)]);
+    return rows.map(parseJobRow);
+  }
+
+  /** Per-second statistics rows, newest first. */
+  async statistics(options: { since?: Date; entrypoints?: readonly string[]; limit?: number } = {}): Promise<StatisticsRow[]> {
+    const limit = checkPositiveInt(options.limit ?? 1000, 'statistics: limit');
+    options.entrypoints?.forEach((entrypoint) => checkEntrypoint(entrypoint, 'statistics'));
+    const { rows } = await this.run<{
+      createdms: number;
+      count: string;
+      priority: number;
+      timeinqueuems: number;
+      status: CompletionStatus;
+      entrypoint: string;
+    }>('statistics', undefined, statisticsSql(this.names), [
+      options.since === undefined ? null : String(options.since.getTime()),
+      options.entrypoints === undefined ? null : textArray(options.entrypoints),
+      String(limit),
+    ]);
+    return rows.map((row) => ({
+      createdAt: new Date(parseNumber(row.createdms)),
+      count: parseNumber(row.count),
+      priority: parseNumber(row.priority),
+      timeInQueueMs: parseNumber(row.timeinqueuems),
+      status: row.status,
+      entrypoint: row.entrypoint,
+    }));
+  }
+
+  /** Completed-job totals per entrypoint and status, summed by PostgreSQL. */
+  async statisticsTotals(options: { since?: Date } = {}): Promise<StatisticsTotal[]> {
+    const { rows } = await this.run<{ entrypoint: string; status: CompletionStatus; count: string }>(
+      'statisticsTotals',
+      undefined,
+      statisticsTotalsSql(this.names),
+      [options.since === undefined ? null : String(options.since.getTime())],
+    );
+    return rows.map((row) => ({ entrypoint: row.entrypoint, status: row.status, count: parseNumber(row.count) }));
+  }
+
+  private async run<Row>(
+    operation: string,
+    executor: Queryable | undefined,
+    text: string,
+    params: readonly SqlParam[],
+    name?: string,
+  ): Promise<QueryResult<Row>> {
+    try {
+      return await (executor ?? this.driver).query<Row>(text, params, name === undefined ? undefined : { name });
+    } catch (error) {
+      throw toPgQueueError(error, { operation, driver: this.driver.name, installHint: this.installHint() });
+    }
+  }
+
+  private installHint(): string {
+    const options = [
+      this.names.schema === undefined ? '' : `schema: '${this.names.schema}'`,
+      this.names.prefix === '' ? '' : `prefix: '${this.names.prefix}'`,
+    ].filter(Boolean);
+    return `installSchema(driver${options.length === 0 ? '' : `, { ${options.join(', ')} }`})`;
+  }
+}
+
+function entrypointRequest(entrypoints: DequeueOptions['entrypoints']): { names: string[]; limits: (number | null)[] } {
+  const entries: [string, EntrypointLimit][] = Array.isArray(entrypoints)
+    ? (entrypoints as readonly string[]).map((name) => [name, {}])
+    : Object.entries(entrypoints as Readonly<Record<string, EntrypointLimit>>);
+  if (entries.length === 0) throw invalidArgument('dequeue: name at least one entrypoint.');
+  const names: string[] = [];
+  const limits: (number | null)[] = [];
+  const seen = new Set<string>();
+  for (const [name, options] of entries) {
+    checkEntrypoint(name, 'dequeue');
+    if (seen.has(name)) throw invalidArgument(`dequeue: entrypoint "${name}" is listed twice.`);
+    seen.add(name);
+    names.push(name);
+    limits.push(
+      options?.concurrencyLimit === undefined
+        ? null
+        : checkPositiveInt(options.concurrencyLimit, `dequeue: concurrencyLimit of "${name}"`),
+    );
+  }
+  return { names, limits };
+}
+
+/**
+ * Maps the rows of an enqueue with skipped duplicates back to input positions. Jobs with a
+ * dedupe key are matched by key (the first of a repeated key wins, as in the insert); the
+ * others got ids in input order.
+ */
+function matchSkipped(jobs: readonly NewJob[], rows: { id: string; dedupekey: string | null }[]): (JobId | null)[] {
+  const byKey = new Map<string, JobId>();
+  const unkeyed: JobId[] = [];
+  for (const row of rows) {
+    if (row.dedupekey === null) unkeyed.push(parseId(row.id));
+    else byKey.set(row.dedupekey, parseId(row.id));
+  }
+  let next = 0;
+  return jobs.map((job) => {
+    if (job.dedupeKey === undefined || job.dedupeKey === null) return unkeyed[next++] ?? null;
+    const id = byKey.get(job.dedupeKey);
+    byKey.delete(job.dedupeKey);
+    return id ?? null;
+  });
+}

@@ -1,0 +1,34 @@
+import type { Names } from '../names.js';
+import { jobColumns } from './dequeue.js';
+
+/**
+ * Renews the lease of running jobs in one statement; only rows this owner still holds.
+ * Returns the ids renewed, so a worker learns which leases it has lost.
+ * $1 id bigint[], $2 owner uuid.
+ */
+export function heartbeatSql(n: Names): string {
+  return `UPDATE ${n.jobs} SET heartbeat = now()
+WHERE id = ANY ($1::bigint[]) AND status = 'picked' AND queue_manager_id = $2::uuid
+RETURNING id::text AS id`;
+}
+
+/** Jobs per entrypoint, status and priority. */
+export function queueSizeSql(n: Names): string {
+  return `SELECT entrypoint, status::text AS status, priority, count(*)::integer AS count
+FROM ${n.jobs}
+GROUP BY entrypoint, status, priority
+ORDER BY entrypoint, status, priority DESC`;
+}
+
+/** Deletes jobs of the given entrypoints, or all when $1 is NULL. Returns the number deleted. */
+export function clearQueueSql(n: Names): string {
+  return `WITH deleted AS (
+  DELETE FROM ${n.jobs} WHERE $1::text[] IS NULL OR entrypoint = ANY ($1::text[]) RETURNING 1
+)
+SELECT count(*)::integer AS count FROM deleted`;
+}
+
+/** Reads jobs by id (for inspection and tests). $1 id bigint[]. */
+export function jobsByIdSql(n: Names): string {
+  return `SELECT ${jobColumns('j')} FROM ${n.jobs} j WHERE j.id = ANY ($1::bigint[]) ORDER BY j.id`;
+}

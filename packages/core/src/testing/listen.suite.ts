@@ -1,0 +1,43 @@
+/** LISTEN delivery of the notification enqueue sends. */
+import { expect, it } from 'vitest';
+import type { Fixture } from './target.js';
+import { sleep, waitFor } from './wait.js';
+
+export function listenCases(fx: () => Fixture): void {
+  it('delivers an enqueue notification naming the entrypoints that got work', async () => {
+    const { driver, queries } = fx();
+    const received: string[] = [];
+    const handle = await driver.listen(queries.channel, (payload) => received.push(payload));
+    try {
+      const [a, b] = [fx().entrypoint(), fx().entrypoint()];
+      await queries.enqueue([{ entrypoint: a }, { entrypoint: b }, { entrypoint: a }]);
+      await waitFor('the enqueue notification', () => received.length > 0);
+      const event = JSON.parse(received[0]!) as { type: string; entrypoints: string[] };
+      expect(event.type).toBe('job_enqueued');
+      expect([...event.entrypoints].sort()).toEqual([a, b].sort());
+    } finally {
+      await handle.close();
+    }
+  });
+
+  it('sends nothing for an enqueue that rolls back, and stops delivering after close', async () => {
+    const { driver, queries } = fx();
+    const received: string[] = [];
+    const handle = await driver.listen(queries.channel, (payload) => received.push(payload));
+    const entrypoint = fx().entrypoint();
+    await driver
+      .transaction(async (tx) => {
+        await queries.enqueue({ entrypoint }, { executor: tx });
+        throw new Error('roll back');
+      })
+      .catch(() => undefined);
+    await queries.enqueue({ entrypoint: fx().entrypoint() });
+    await waitFor('the committed enqueue notification', () => received.length > 0);
+    expect(received.join()).not.toContain(`"${entrypoint}"`);
+    await handle.close();
+    const before = received.length;
+    await queries.enqueue({ entrypoint });
+    await sleep(200);
+    expect(received).toHaveLength(before);
+  });
+}

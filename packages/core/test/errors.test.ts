@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { assertConnectionString, redactConnectionString } from '../src/connection.js';
+import { PgQueueError, toPgQueueError } from '../src/errors.js';
+
+describe('toPgQueueError', () => {
+  const context = { operation: 'enqueue', driver: 'pg' };
+  const pgError = (code: string, message = 'boom') => Object.assign(new Error(message), { code });
+
+  it('maps SQLSTATEs to stable codes and keeps the state and the cause', () => {
+    const missing = pgError('42P01', 'relation "pgqueuer" does not exist');
+    const error = toPgQueueError(missing, { ...context, installHint: 'installSchema(driver)' });
+    expect(error).toMatchObject({ code: 'SCHEMA_NOT_INSTALLED', sqlState: '42P01', cause: missing });
+    expect(error.message).toContain('installSchema(driver)');
+    expect(toPgQueueError(pgError('23505'), context)).toMatchObject({ code: 'DUPLICATE_JOB', sqlState: '23505' });
+    expect(toPgQueueError(pgError('40P01'), context)).toMatchObject({ code: 'DEADLOCK', sqlState: '40P01' });
+    expect(toPgQueueError(pgError('28P01'), context)).toMatchObject({ code: 'CONNECTION_FAILED', sqlState: '28P01' });
+    expect(toPgQueueError(pgError('22012'), context)).toMatchObject({ code: 'DATABASE_ERROR', sqlState: '22012' });
+  });
+
+  it('recognises socket errors as connection failures', () => {
+    expect(toPgQueueError(pgError('ECONNREFUSED'), context).code).toBe('CONNECTION_FAILED');
+    expect(toPgQueueError(pgError('ECONNREFUSED'), context).sqlState).toBeUndefined();
+  });
+
+  it('passes PgQueueErrors through and recognises them across copies of the package', () => {
+    const original = new PgQueueError('INVALID_ARGUMENT', 'x');
+    expect(toPgQueueError(original, context)).toBe(original);
+    expect(PgQueueError.isInstance(original)).toBe(true);
+    expect(PgQueueError.isInstance(new Error('x'))).toBe(false);
+    expect(PgQueueError.isInstance({ [Symbol.for('@pgqueue/core/PgQueueError')]: true })).toBe(true);
+  });
+});
+
+describe('connection strings', () => {
+  it('accepts postgres URLs and explains what is wrong with anything else', () => {
+    expect(() => assertConnectionString('postgres://u@localhost:5432/db', 'pg')).not.toThrow();
+    expect(() => assertConnectionString('postgresql://u@h/db', 'pg')).not.toThrow();
+    expect(() => assertConnectionString('', 'pg')).toThrow(/empty/);
+    expect(() => assertConnectionString('localhost:5432', 'pg')).toThrow(/uses localhost: instead of postgres:/);
+    expect(() => assertConnectionString('not a url', 'pg')).toThrow(/not a URL/);
+    expect(() => assertConnectionString('mysql://u:secret@h/db', 'pg')).toThrow(
+      expect.objectContaining({ code: 'CONNECTION_FAILED' }),
+    );
+  });
+
+  it('never shows the password', () => {
+    expect(redactConnectionString('postgres://u:secret@h/db')).toBe('postgres://u:***@h/db');
+    let message = '';
+    try {
+      assertConnectionString('mysql://u:secret@h/db', 'pg');
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).not.toContain('secret');
+  });
+});
