@@ -14,10 +14,11 @@ RETURNING id::text AS id`;
 
 /** Jobs per entrypoint, status and priority. */
 export function queueSizeSql(n: Names): string {
-  return `SELECT entrypoint, status::text AS status, priority, count(*)::integer AS count
-FROM ${n.jobs}
-GROUP BY entrypoint, status, priority
-ORDER BY entrypoint, status, priority DESC`;
+  // Ordered by the enum (queued, picked, …), not by the text alias of the same name.
+  return `SELECT j.entrypoint, j.status::text AS status, j.priority, count(*)::integer AS count
+FROM ${n.jobs} j
+GROUP BY j.entrypoint, j.status, j.priority
+ORDER BY j.entrypoint, j.status, j.priority DESC`;
 }
 
 /** Deletes jobs of the given entrypoints, or all when $1 is NULL. Returns the number deleted. */

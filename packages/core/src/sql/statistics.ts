@@ -7,18 +7,18 @@ import type { Names } from '../names.js';
 export function statisticsSql(n: Names): string {
   return `SELECT (extract(epoch FROM created) * 1000)::float8 AS createdms, count::text AS count, priority,
   (extract(epoch FROM time_in_queue) * 1000)::float8 AS timeinqueuems, status::text AS status, entrypoint
-FROM ${n.statistics}
-WHERE ($1::float8 IS NULL OR created >= to_timestamp($1::float8 / 1000))
-  AND ($2::text[] IS NULL OR entrypoint = ANY ($2::text[]))
-ORDER BY created DESC, entrypoint, status, priority DESC
+FROM ${n.statistics} s
+WHERE ($1::float8 IS NULL OR s.created >= to_timestamp($1::float8 / 1000))
+  AND ($2::text[] IS NULL OR s.entrypoint = ANY ($2::text[]))
+ORDER BY s.created DESC, s.entrypoint, s.status, s.priority DESC
 LIMIT $3::integer`;
 }
 
 /** Completed-job totals per entrypoint and status, summed by PostgreSQL. $1 since epoch ms or NULL. */
 export function statisticsTotalsSql(n: Names): string {
-  return `SELECT entrypoint, status::text AS status, sum(count)::text AS count
-FROM ${n.statistics}
-WHERE $1::float8 IS NULL OR created >= to_timestamp($1::float8 / 1000)
-GROUP BY entrypoint, status
-ORDER BY entrypoint, status`;
+  return `SELECT s.entrypoint, s.status::text AS status, sum(s.count)::text AS count
+FROM ${n.statistics} s
+WHERE $1::float8 IS NULL OR s.created >= to_timestamp($1::float8 / 1000)
+GROUP BY s.entrypoint, s.status
+ORDER BY s.entrypoint, s.status`;
 }
