@@ -1,0 +1,327 @@
+import {
+  DRIVER_SPECIFICATION_VERSION,
+  PgQueueError,
+  assertConnectionString,
+  invalidArgument,
+  type Driver,
+  type ListenEvents,
+  type ListenHandle,
+  type QueryOptions,
+  type QueryResult,
+  type Queryable,
+  type SqlParam,
+} from '@pgqueue/core';
+import {
+  createListenClient,
+  createOwnedPool,
+  type PgListenClient,
+  type PgPool,
+  type PgPoolOptions,
+  type PgQueryTarget,
+} from './client.js';
+
+export interface PgDriverOptions {
+  /** Pool size when the driver creates the pool from a connection string. Default: pg's (10). */
+  max?: number;
+  /** `application_name` of the pool's connections (and of LISTEN connections opened from it). */
+  applicationName?: string;
+}
+
+export interface PgDriver extends Driver {
+  /** The pool statements run on: the caller's, or the one built from the connection string. */
+  readonly pool: PgPool;
+}
+
+const DRIVER_NAME = 'pg';
+const CHANNEL = /^[a-z_][a-z0-9_]*$/;
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 5_000;
+
+/**
+ * A pgqueue driver on node-postgres. Given a connection string it owns the pool it creates and
+ * ends it on `close()`; a Pool passed in stays the caller's.
+ */
+export function createPgDriver(poolOrConnectionString: PgPool | string, options: PgDriverOptions = {}): PgDriver {
+  let pool: PgPool;
+  let ownsPool: boolean;
+  if (typeof poolOrConnectionString === 'string' || poolOrConnectionString == null) {
+    assertConnectionString(poolOrConnectionString, DRIVER_NAME);
+    pool = createOwnedPool({
+      connectionString: poolOrConnectionString,
+      max: options.max,
+      applicationName: options.applicationName,
+    });
+    // The pool discards a client whose idle socket failed and opens a new one on the next
+    // query, so there is nothing to do here except keep the process alive.
+    pool.on('error', () => {});
+    ownsPool = true;
+  } else {
+    pool = poolOrConnectionString;
+    ownsPool = false;
+  }
+
+  let closing: Promise<void> | undefined;
+  const listeners = new Set<PgListener>();
+
+  const assertOpen = () => {
+    if (closing !== undefined || pool.ending) {
+      throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver or its pool was closed.`);
+    }
+  };
+  const statements = queryableOn(pool, assertOpen);
+
+  return {
+    specificationVersion: DRIVER_SPECIFICATION_VERSION,
+    name: DRIVER_NAME,
+    capabilities: { concurrentQueries: true, listen: true },
+    pool,
+
+    query: statements.query,
+    exec: statements.exec,
+
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      assertOpen();
+      const client = await pool.connect();
+      // BEGIN, COMMIT and ROLLBACK go through the same queue as `fn`'s statements, so a statement
+      // `fn` did not await still runs inside the transaction, before it ends.
+      const serial = oneAtATime(client);
+      let ended = false;
+      const tx = queryableOn(serial, () => {
+        if (ended) throw invalidArgument('pgqueue (pg): this transaction has ended; its handle cannot run statements.');
+      });
+      try {
+        await serial.query({ text: 'BEGIN' });
+        const result = await fn(tx);
+        ended = true;
+        const commit = await serial.query({ text: 'COMMIT' });
+        // When a statement failed and `fn` swallowed the error, PostgreSQL answers COMMIT with
+        // ROLLBACK instead of an error. Report it, as PGlite does, rather than claim success.
+        if (commit.command === 'ROLLBACK') throw transactionAborted();
+        client.release();
+        return result;
+      } catch (error) {
+        ended = true;
+        try {
+          await serial.query({ text: 'ROLLBACK' });
+          client.release();
+        } catch (rollbackError) {
+          // The connection is unusable (e.g. it was lost mid-transaction): destroy it instead
+          // of returning it to the pool.
+          client.release(rollbackError instanceof Error ? rollbackError : true);
+        }
+        throw error;
+      }
+    },
+
+    async listen(channel, onPayload, events = {}): Promise<ListenHandle> {
+      assertOpen();
+      assertChannel(channel);
+      const listener = new PgListener(pool.options, channel, onPayload, events, () => listeners.delete(listener));
+      listeners.add(listener);
+      try {
+        await listener.start();
+      } catch (error) {
+        await listener.close();
+        throw error;
+      }
+      return { close: () => listener.close() };
+    },
+
+    close(): Promise<void> {
+      closing ??= (async () => {
+        await Promise.all([...listeners].map((listener) => listener.close()));
+        if (ownsPool) await pool.end();
+      })();
+      return closing;
+    },
+  };
+}
+
+/**
+ * Runs pgqueue statements on a pg Client, PoolClient or Pool of the caller's, for example one
+ * inside the caller's own BEGIN ... COMMIT, so an enqueue commits or rolls back with it.
+ */
+export function pgQueryable(client: PgQueryTarget): Queryable {
+  return queryableOn(client, () => {});
+}
+
+/** `beforeStatement` throws to refuse a statement (closed driver, finished transaction). */
+function queryableOn(client: PgQueryTarget, beforeStatement: () => void): Queryable {
+  return {
+    async query<Row = Record<string, unknown>>(
+      text: string,
+      params: readonly SqlParam[] = [],
+      options: QueryOptions = {},
+    ): Promise<QueryResult<Row>> {
+      beforeStatement();
+      const result = await client.query({
+        text,
+        values: [...params],
+        ...(options.name === undefined ? {} : { name: options.name }),
+      });
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(text: string): Promise<void> {
+      beforeStatement();
+      // Without `values` pg uses the simple query protocol, which accepts several statements.
+      await client.query({ text });
+    },
+  };
+}
+
+/**
+ * Queues statements on one client. A pg Client queues overlapping queries itself, but warns that
+ * this is deprecated (to be removed in pg 9), and `fn` may well run a Promise.all inside a
+ * transaction.
+ */
+function oneAtATime(client: PgQueryTarget): PgQueryTarget {
+  let tail: Promise<unknown> = Promise.resolve();
+  return {
+    query(config) {
+      const result = tail.then(() => client.query(config));
+      tail = result.catch(() => {});
+      return result;
+    },
+  };
+}
+
+function assertChannel(channel: string): void {
+  if (typeof channel !== 'string' || !CHANNEL.test(channel)) {
+    throw invalidArgument(
+      `pgqueue (${DRIVER_NAME}): channel "${String(channel)}" is not allowed: use lower-case letters, digits and ` +
+        `underscores, starting with a letter or underscore.`,
+    );
+  }
+}
+
+function transactionAborted(): Error {
+  return Object.assign(new Error('Transaction was rolled back instead of committed: a statement in it had failed'), {
+    code: '25P02',
+  });
+}
+
+function safely(callback: (() => void) | undefined): void {
+  try {
+    callback?.();
+  } catch {
+    // A throwing callback of the caller's must not break the connection or the reconnect loop.
+  }
+}
+
+/**
+ * One LISTEN on its own Client, outside the pool: a pooled connection would be handed to other
+ * queries and its LISTEN would be lost on release. Reconnects with backoff when the connection
+ * is lost and LISTENs again.
+ */
+class PgListener {
+  #client: PgListenClient | undefined;
+  #connecting: PgListenClient | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #wake: (() => void) | undefined;
+
+  constructor(
+    private readonly poolOptions: PgPoolOptions,
+    private readonly channel: string,
+    private readonly onPayload: (payload: string) => void,
+    private readonly events: ListenEvents,
+    private readonly onClosed: () => void,
+  ) {}
+
+  async start(): Promise<void> {
+    this.#client = await this.#open();
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      this.#wake?.();
+      const current = this.#client;
+      const connecting = this.#connecting;
+      this.#client = this.#connecting = undefined;
+      // Not awaited: against an unreachable host the attempt only ends at its connect timeout.
+      // Ending it makes the attempt fail, and the reconnect loop stops on #closed.
+      connecting?.end().catch(() => {});
+      await current?.end().catch(() => {});
+      this.onClosed();
+    })();
+    return this.#closing;
+  }
+
+  async #open(): Promise<PgListenClient> {
+    const client = createListenClient(this.poolOptions);
+    this.#connecting = client;
+    // 'connecting' until LISTEN succeeded, then 'open'; a loss while connecting fails the attempt.
+    const link: { state: 'connecting' | 'open' | 'lost' } = { state: 'connecting' };
+    const gone = (error: Error) => {
+      const wasOpen = link.state === 'open';
+      link.state = 'lost';
+      if (wasOpen) this.#lost(client, error);
+    };
+    // pg emits 'error' on a Client whose socket fails; unhandled, that event kills the process.
+    client.on('error', gone);
+    client.on('end', () => gone(new Error('The LISTEN connection ended')));
+    client.on('notification', (message) => {
+      if (link.state !== 'lost' && !this.#closed && message.channel === this.channel) {
+        try {
+          this.onPayload(message.payload ?? '');
+        } catch (error) {
+          this.#report(error);
+        }
+      }
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN "${this.channel}"`);
+      if (link.state === 'lost') throw new Error('The LISTEN connection was lost while subscribing');
+      if (this.#closed) throw new PgQueueError('DRIVER_CLOSED', 'pgqueue (pg): the listener was closed.');
+    } catch (error) {
+      link.state = 'lost';
+      await client.end().catch(() => {});
+      throw error;
+    } finally {
+      if (this.#connecting === client) this.#connecting = undefined;
+    }
+    link.state = 'open';
+    return client;
+  }
+
+  #lost(client: PgListenClient, error: Error): void {
+    if (this.#closed || this.#client !== client) return;
+    this.#client = undefined;
+    this.#report(error);
+    client.end().catch(() => {});
+    void this.#reconnect();
+  }
+
+  async #reconnect(): Promise<void> {
+    let delay = FIRST_RETRY_MS;
+    while (!this.#closed) {
+      await this.#sleep(delay);
+      if (this.#closed) return;
+      try {
+        this.#client = await this.#open();
+        safely(this.events.onReconnect);
+        return;
+      } catch (error) {
+        if (this.#closed) return;
+        this.#report(error);
+        delay = Math.min(delay * 2, MAX_RETRY_MS);
+      }
+    }
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  #report(error: unknown): void {
+    safely(() => this.events.onError?.(error));
+  }
+}

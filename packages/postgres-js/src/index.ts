@@ -1,0 +1,7 @@
+export {
+  createPostgresJsDriver,
+  postgresJsQueryable,
+  type PostgresJsDriver,
+  type PostgresJsDriverOptions,
+} from './driver.js';
+export type { PostgresJsQueryTarget, PostgresJsSql } from './client.js';
