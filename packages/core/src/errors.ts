@@ -20,6 +20,12 @@ export type PgQueueErrorCode =
   | 'DEADLOCK'
   /** The driver (or its pool) was closed. */
   | 'DRIVER_CLOSED'
+  /** The abort reason of a handler whose job was canceled (Queries.cancelJobs). */
+  | 'JOB_CANCELED'
+  /** The abort reason of a handler whose job another worker took over after its lease expired. */
+  | 'LEASE_LOST'
+  /** The abort reason of a handler still running when its worker's stop deadline passed. */
+  | 'WORKER_STOPPED'
   /** Any other database error; see `sqlState` and `cause`. */
   | 'DATABASE_ERROR';
 

@@ -17,6 +17,7 @@ export {
   jsonPayload,
   type CompletionStatus,
   type Job,
+  type JobError,
   type JobId,
   type JobStatus,
   type NewJob,
@@ -26,13 +27,30 @@ export {
   DEFAULT_STALE_AFTER_MS,
   MAX_BATCH,
   Queries,
+  type CancelResult,
   type CompleteBatch,
   type DequeueOptions,
   type EnqueueOptions,
   type EntrypointLimit,
+  type HoldBatch,
+  type LeaseRenewal,
+  type ListFailedOptions,
   type QueriesOptions,
   type QueueSizeRow,
+  type RetryBatch,
+  type RetryRequest,
   type StatisticsRow,
   type StatisticsTotal,
 } from './queries.js';
+export {
+  QueueManager,
+  type EntrypointOptions,
+  type RunOptions,
+  type StopOptions,
+} from './worker/queue-manager.js';
+export { QUEUE_MANAGER_DEFAULTS, type QueueManagerOptions } from './worker/options.js';
+export type { FinalFailure, QueueManagerEvents, RetryReason, WorkerOperation } from './worker/events.js';
+export type { JobContext, JobHandler, WorkerJob } from './worker/job.js';
+export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from './worker/retry.js';
+export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';
 export { MAX_ENTRYPOINT_LENGTH } from './validate.js';

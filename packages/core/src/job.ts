@@ -22,7 +22,10 @@ export interface Job {
   payload: Uint8Array | null;
   headers: Record<string, unknown> | null;
   dedupeKey: string | null;
-  /** How many times the job has been picked, this time included. */
+  /**
+   * How many times the job has been picked, this time included. A run that ended in RetryLater
+   * or was cut short by its worker stopping gives its attempt back.
+   */
   attempts: number;
   /** The worker holding the job while it is picked. */
   ownerId: string | null;
@@ -30,6 +33,20 @@ export interface Job {
   updatedAt: Date;
   heartbeatAt: Date;
   executeAfter: Date;
+  /** The error of the latest failed run, kept through retries and on a job held as `failed`. */
+  lastError: JobError | null;
+  /** Cancel was asked for while the job ran; its worker aborts it and nobody runs it again. */
+  cancelRequested: boolean;
+}
+
+/** A handler's error as it is stored on the job (`last_error`). */
+export interface JobError {
+  /** The error's class name, e.g. "TypeError"; "NonError" when something other than an Error was thrown. */
+  name: string;
+  message: string;
+  stack: string | null;
+  /** The attempt that failed (the job's `attempts` when it failed). */
+  attempt: number;
 }
 
 export interface NewJob<Payload = unknown> {
@@ -61,6 +78,8 @@ export interface JobRow {
   updatedms: number;
   heartbeatms: number;
   executeafterms: number;
+  lasterror: string | null;
+  cancelrequested: boolean;
 }
 
 export function parseJobRow(row: JobRow): Job {
@@ -78,6 +97,8 @@ export function parseJobRow(row: JobRow): Job {
     updatedAt: new Date(parseNumber(row.updatedms)),
     heartbeatAt: new Date(parseNumber(row.heartbeatms)),
     executeAfter: new Date(parseNumber(row.executeafterms)),
+    lastError: row.lasterror === null ? null : (JSON.parse(row.lasterror) as JobError),
+    cancelRequested: row.cancelrequested,
   };
 }
 

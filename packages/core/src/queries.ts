@@ -11,6 +11,7 @@ import {
   parseJobRow,
   type CompletionStatus,
   type Job,
+  type JobError,
   type JobId,
   type JobRow,
   type JobStatus,
@@ -18,10 +19,13 @@ import {
 } from './job.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
 import { bytesToHex, encodePayload, numberArray, parseId, parseNumber, textArray, toJson } from './params.js';
+import { cancelJobsSql } from './sql/cancel.js';
 import { completeSql } from './sql/complete.js';
 import { dequeueSql } from './sql/dequeue.js';
 import { enqueueSql } from './sql/enqueue.js';
+import { listFailedSql, requeueFailedSql } from './sql/failed.js';
 import { clearQueueSql, heartbeatSql, jobsByIdSql, queueSizeSql } from './sql/jobs.js';
+import { holdJobsSql, retryJobsSql } from './sql/retry.js';
 import { statisticsSql, statisticsTotalsSql } from './sql/statistics.js';
 import {
   checkEntrypoint,
@@ -72,6 +76,53 @@ export interface CompleteBatch {
   statuses: readonly CompletionStatus[];
 }
 
+export interface RetryRequest {
+  id: JobId;
+  /** Not picked again before this many milliseconds from now (server clock). */
+  delayMs: number;
+  /** Stored as the job's `lastError`; null or absent keeps the error already stored. */
+  error?: JobError | null;
+  /**
+   * Whether the run that ends counts as an attempt. False for runs that did not fail (the
+   * handler asked to retry later, the worker shut down): the pick's attempt is given back.
+   * Default true.
+   */
+  countAttempt?: boolean;
+}
+
+export interface RetryBatch {
+  ownerId: string;
+  jobs: readonly RetryRequest[];
+}
+
+export interface HoldBatch {
+  ownerId: string;
+  /** Each job's final error, stored as its `lastError`. */
+  jobs: readonly { id: JobId; error: JobError }[];
+}
+
+export interface LeaseRenewal {
+  /** The ids this owner still holds, their heartbeat renewed. */
+  renewed: JobId[];
+  /** Of those, the ones someone asked to cancel. */
+  cancelRequested: JobId[];
+}
+
+export interface CancelResult {
+  /** Queued or held jobs, deleted and counted as `canceled`: they will never run. */
+  canceled: JobId[];
+  /** Running jobs: their workers were told to abort them. */
+  canceling: JobId[];
+}
+
+export interface ListFailedOptions {
+  entrypoints?: readonly string[];
+  /** Only jobs with a larger id: pass the last id of the previous page. */
+  afterId?: JobId;
+  /** Default 100. */
+  limit?: number;
+}
+
 export interface QueueSizeRow {
   entrypoint: string;
   status: JobStatus;
@@ -98,7 +149,11 @@ export interface StatisticsTotal {
 
 export const DEFAULT_STALE_AFTER_MS = 30_000;
 
-type StatementKey = 'enqueue' | 'enqueueSkip' | 'dequeue' | 'complete' | 'heartbeat';
+type StatementKey = 'enqueue' | 'enqueueSkip' | 'dequeue' | 'complete' | 'heartbeat' | 'retry' | 'hold';
+
+/** Longest error message and stack stored on a job; longer ones are cut (a stack can be huge). */
+const MAX_ERROR_MESSAGE = 4096;
+const MAX_ERROR_STACK = 16_384;
 
 export class Queries {
   readonly driver: Driver;
@@ -122,6 +177,8 @@ export class Queries {
       dequeue: named('dequeue', dequeueSql(this.names)),
       complete: named('complete', completeSql(this.names)),
       heartbeat: named('heartbeat', heartbeatSql(this.names)),
+      retry: named('retry', retryJobsSql(this.names)),
+      hold: named('hold', holdJobsSql(this.names)),
     };
   }
 
@@ -260,6 +317,126 @@ export class Queries {
     return rows.map((row) => parseId(row.id));
   }
 
+  /**
+   * Renews the leases of running jobs in one statement, like `heartbeat`, and also reports
+   * which of them someone asked to cancel.
+   */
+  async renewLeases(ownerId: string, ids: readonly JobId[]): Promise<LeaseRenewal> {
+    checkOwnerId(ownerId);
+    checkIds(ids, 'renewLeases: ids');
+    if (ids.length === 0) return { renewed: [], cancelRequested: [] };
+    const { text, name } = this.statements.heartbeat;
+    const { rows } = await this.run<{ id: string; cancelrequested: boolean }>(
+      'renewLeases',
+      undefined,
+      text,
+      [numberArray(ids), ownerId],
+      name,
+    );
+    const renewed = rows.map((row) => parseId(row.id));
+    return { renewed, cancelRequested: renewed.filter((_, i) => rows[i]!.cancelrequested) };
+  }
+
+  /**
+   * Puts running jobs back in the queue in one statement, each after its delay: the worker's
+   * retries. Only jobs this owner still holds move; returns their ids. Jobs due at once are
+   * announced to workers like an enqueue.
+   */
+  async retryJobs(batch: RetryBatch): Promise<JobId[]> {
+    const ownerId = checkOwnerId(batch.ownerId);
+    const jobs = checkJobList(batch.jobs, 'retryJobs');
+    if (jobs.length === 0) return [];
+    const delays = jobs.map((job, i) => checkNonNegative(job.delayMs, `retryJobs: job ${i} delayMs`));
+    const errors = jobs.map((job) => (job.error === undefined || job.error === null ? null : encodeJobError(job.error)));
+    const refunds = jobs.map((job) => (job.countAttempt === false ? 1 : 0));
+    const { text, name } = this.statements.retry;
+    const { rows } = await this.run<{ id: string }>(
+      'retryJobs',
+      undefined,
+      text,
+      [numberArray(jobs.map((job) => job.id)), numberArray(delays), textArray(errors), numberArray(refunds), ownerId, this.names.channel],
+      name,
+    );
+    return rows.map((row) => parseId(row.id));
+  }
+
+  /**
+   * Holds running jobs as `failed` with their final errors, in one statement; only jobs this
+   * owner still holds. They stay until requeueFailed or cancelJobs; listFailed shows them.
+   */
+  async failJobs(batch: HoldBatch): Promise<JobId[]> {
+    const ownerId = checkOwnerId(batch.ownerId);
+    const jobs = checkJobList(batch.jobs, 'failJobs');
+    if (jobs.length === 0) return [];
+    const errors = jobs.map((job, i) => {
+      if (typeof job.error !== 'object' || job.error === null) throw invalidArgument(`failJobs: job ${i} needs an error.`);
+      return encodeJobError(job.error);
+    });
+    const { text, name } = this.statements.hold;
+    const { rows } = await this.run<{ id: string }>(
+      'failJobs',
+      undefined,
+      text,
+      [numberArray(jobs.map((job) => job.id)), textArray(errors), ownerId],
+      name,
+    );
+    return rows.map((row) => parseId(row.id));
+  }
+
+  /** Jobs held as `failed`, with their errors, oldest first, a page at a time. */
+  async listFailed(options: ListFailedOptions = {}): Promise<Job[]> {
+    const limit = checkPositiveInt(options.limit ?? 100, 'listFailed: limit', MAX_BATCH);
+    options.entrypoints?.forEach((entrypoint) => checkEntrypoint(entrypoint, 'listFailed'));
+    const afterId = options.afterId ?? 0;
+    if (afterId !== 0) checkIds([afterId], 'listFailed: afterId');
+    const { rows } = await this.run<JobRow>('listFailed', undefined, listFailedSql(this.names), [
+      options.entrypoints === undefined ? null : textArray(options.entrypoints),
+      String(afterId),
+      String(limit),
+    ]);
+    return rows.map(parseJobRow);
+  }
+
+  /**
+   * Puts held failures back in the queue as new jobs (attempts from 0), in one statement, and
+   * wakes the workers. A job whose dedupe key was taken by a newer queued or running job stays
+   * held. Returns the ids requeued.
+   */
+  async requeueFailed(ids: readonly JobId[], options: { delayMs?: number } = {}): Promise<JobId[]> {
+    checkIds(ids, 'requeueFailed: ids');
+    if (ids.length > MAX_BATCH) throw invalidArgument(`requeueFailed: at most ${MAX_BATCH} ids per call, got ${ids.length}.`);
+    const delayMs = options.delayMs === undefined ? 0 : checkNonNegative(options.delayMs, 'requeueFailed: delayMs');
+    if (ids.length === 0) return [];
+    const { rows } = await this.run<{ id: string }>('requeueFailed', undefined, requeueFailedSql(this.names), [
+      numberArray(ids),
+      String(delayMs),
+      this.names.channel,
+    ]);
+    return rows.map((row) => parseId(row.id));
+  }
+
+  /**
+   * Cancels jobs in one statement: queued and held ones are deleted (counted as `canceled`) and
+   * never run; running ones are flagged and their workers abort them through the handler's
+   * AbortSignal. Ids that no longer exist are ignored.
+   */
+  async cancelJobs(ids: readonly JobId[]): Promise<CancelResult> {
+    checkIds(ids, 'cancelJobs: ids');
+    if (ids.length > MAX_BATCH) throw invalidArgument(`cancelJobs: at most ${MAX_BATCH} ids per call, got ${ids.length}.`);
+    if (ids.length === 0) return { canceled: [], canceling: [] };
+    const { rows } = await this.run<{ id: string; state: 'canceled' | 'canceling' }>(
+      'cancelJobs',
+      undefined,
+      cancelJobsSql(this.names),
+      [numberArray(ids), this.names.channel],
+    );
+    const result: CancelResult = { canceled: [], canceling: [] };
+    for (const row of rows) result[row.state].push(parseId(row.id));
+    result.canceled.sort((a, b) => a - b);
+    result.canceling.sort((a, b) => a - b);
+    return result;
+  }
+
   /** Job counts per entrypoint, status and priority. */
   async queueSize(): Promise<QueueSizeRow[]> {
     const { rows } = await this.run<{ entrypoint: string; status: JobStatus; priority: number; count: number }>(
@@ -351,6 +528,34 @@ export class Queries {
     ].filter(Boolean);
     return `installSchema(driver${options.length === 0 ? '' : `, { ${options.join(', ')} }`})`;
   }
+}
+
+/** Checks a list of `{ id, … }` requests: an array, at most MAX_BATCH, valid distinct ids. */
+function checkJobList<T extends { id: JobId }>(jobs: readonly T[], where: string): readonly T[] {
+  if (!Array.isArray(jobs)) throw invalidArgument(`${where}: jobs must be an array.`);
+  if (jobs.length > MAX_BATCH) throw invalidArgument(`${where}: at most ${MAX_BATCH} jobs per call, got ${jobs.length}.`);
+  checkIds(
+    jobs.map((job) => (job as { id?: unknown } | null)?.id),
+    `${where}: ids`,
+  );
+  return jobs;
+}
+
+/**
+ * A job error as the JSON stored in `last_error`. Long texts are cut, and NUL characters are
+ * dropped because jsonb refuses `\u0000`.
+ */
+function encodeJobError(error: JobError): string {
+  const clean = (value: unknown, max: number) => String(value).replace(/\u0000/g, '').slice(0, max);
+  return toJson(
+    {
+      name: clean(error.name, 200),
+      message: clean(error.message, MAX_ERROR_MESSAGE),
+      stack: error.stack === null || error.stack === undefined ? null : clean(error.stack, MAX_ERROR_STACK),
+      attempt: Number.isFinite(error.attempt) ? error.attempt : 0,
+    },
+    'error',
+  );
 }
 
 function entrypointRequest(entrypoints: DequeueOptions['entrypoints']): { names: string[]; limits: (number | null)[] } {

@@ -9,7 +9,8 @@ export function jobColumns(alias: string): string {
   (extract(epoch FROM ${a}.created) * 1000)::float8 AS createdms,
   (extract(epoch FROM ${a}.updated) * 1000)::float8 AS updatedms,
   (extract(epoch FROM ${a}.heartbeat) * 1000)::float8 AS heartbeatms,
-  (extract(epoch FROM ${a}.execute_after) * 1000)::float8 AS executeafterms`;
+  (extract(epoch FROM ${a}.execute_after) * 1000)::float8 AS executeafterms,
+  ${a}.last_error::text AS lasterror, ${a}.cancel_requested AS cancelrequested`;
 }
 
 /**

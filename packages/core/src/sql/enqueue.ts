@@ -1,7 +1,5 @@
 import type { Names } from '../names.js';
-
-/** Largest NOTIFY payload we send; PostgreSQL's limit is 8000 bytes. */
-const NOTIFY_LIMIT = 7900;
+import { NOTIFY_ENQUEUED, notifySql } from './notify.js';
 
 /**
  * Enqueue a whole batch in one statement: parallel arrays unnested WITH ORDINALITY, inserted in
@@ -31,13 +29,7 @@ inserted AS (
   RETURNING id, entrypoint, dedupe_key
 ),
 notified AS (
-  SELECT pg_notify($7::text, CASE WHEN length(event) <= ${NOTIFY_LIMIT} THEN event
-                              ELSE '{"type":"job_enqueued","entrypoints":null}' END)
-  FROM (
-    SELECT json_build_object('type', 'job_enqueued', 'entrypoints', array_agg(DISTINCT entrypoint))::text AS event
-    FROM inserted
-    HAVING count(*) > 0
-  ) e
+  ${notifySql('$7', NOTIFY_ENQUEUED, 'entrypoints', 'entrypoint', 'inserted')}
 )
 SELECT inserted.id::text AS id, inserted.dedupe_key AS dedupekey
 FROM inserted LEFT JOIN notified ON true

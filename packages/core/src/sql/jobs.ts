@@ -3,13 +3,14 @@ import { jobColumns } from './dequeue.js';
 
 /**
  * Renews the lease of running jobs in one statement; only rows this owner still holds.
- * Returns the ids renewed, so a worker learns which leases it has lost.
+ * Returns the ids renewed, so a worker learns which leases it has lost, each with its cancel
+ * flag, so a cancel whose notification was missed still reaches the handler.
  * $1 id bigint[], $2 owner uuid.
  */
 export function heartbeatSql(n: Names): string {
   return `UPDATE ${n.jobs} SET heartbeat = now()
 WHERE id = ANY ($1::bigint[]) AND status = 'picked' AND queue_manager_id = $2::uuid
-RETURNING id::text AS id`;
+RETURNING id::text AS id, cancel_requested AS cancelrequested`;
 }
 
 /** Jobs per entrypoint, status and priority. */

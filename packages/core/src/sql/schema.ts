@@ -25,6 +25,8 @@ export const JOB_COLUMNS = [
   'payload',
   'headers',
   'attempts',
+  'last_error',
+  'cancel_requested',
 ] as const;
 export const STATISTICS_COLUMNS = ['id', 'created', 'count', 'priority', 'time_in_queue', 'status', 'entrypoint'] as const;
 
@@ -48,7 +50,12 @@ CREATE TABLE ${n.jobs} (
   dedupe_key       text,
   payload          bytea,
   headers          jsonb,
-  attempts         integer NOT NULL DEFAULT 0
+  attempts         integer NOT NULL DEFAULT 0,
+  -- The error of the latest failed run ({name, message, stack, attempt}); kept through retries
+  -- and on jobs held as failed.
+  last_error       jsonb,
+  -- Set by cancel on a running job: its worker aborts the handler, a later picker skips it.
+  cancel_requested boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE ${n.jobs} IS '${SCHEMA_MARKER}';
 
@@ -58,6 +65,8 @@ CREATE INDEX "${p}pgqueuer_queued_idx" ON ${n.jobs} (entrypoint, priority DESC, 
 CREATE INDEX "${p}pgqueuer_due_idx" ON ${n.jobs} (entrypoint, execute_after) WHERE status = 'queued';
 -- dequeue: running rows per entrypoint (concurrency limits) and by heartbeat (stale re-pick).
 CREATE INDEX "${p}pgqueuer_picked_idx" ON ${n.jobs} (entrypoint, heartbeat) WHERE status = 'picked';
+-- listFailed: held failures in id order (few rows; the rest of the table is never scanned).
+CREATE INDEX "${p}pgqueuer_failed_idx" ON ${n.jobs} (id) WHERE status = 'failed';
 -- enqueue: at most one queued or running job per dedupe key.
 CREATE UNIQUE INDEX "${p}pgqueuer_dedupe_idx" ON ${n.jobs} (dedupe_key)
   WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'picked');

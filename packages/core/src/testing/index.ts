@@ -17,6 +17,7 @@ export type { ConformanceTarget, Fixture } from './target.js';
 export { countingDriver } from './counting.js';
 export { openFixture, skipReason } from './target.js';
 export { sleep, waitFor } from './wait.js';
+export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
 
 export function runConformanceSuite(target: ConformanceTarget): void {
   const reason = skipReason(target);

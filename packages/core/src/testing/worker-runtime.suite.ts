@@ -1,0 +1,366 @@
+/** The worker runtime doing its job: draining, concurrency limits, failures and retries, dedupe. */
+import { expect, it } from 'vitest';
+import { PgQueueError } from '../errors.js';
+import type { JobId } from '../job.js';
+import { Queries, type CompleteBatch } from '../queries.js';
+import type { WorkerJob } from '../worker/job.js';
+import { QueueManager } from '../worker/queue-manager.js';
+import { RetryLater } from '../worker/retry.js';
+import { countingDriver } from './counting.js';
+import { gate, type WorkerHarness } from './worker-harness.js';
+import { sleep, waitFor } from './wait.js';
+
+export interface RuntimeCaseOptions {
+  /** Jobs in the many-workers drain case. */
+  drainJobs: number;
+}
+
+/** The SQLSTATE of an error or of anything in its cause chain. */
+function sqlStateIn(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current !== null && typeof current === 'object' && depth < 8; depth++) {
+    const state = PgQueueError.isInstance(current) ? current.sqlState : (current as { code?: unknown }).code;
+    if (typeof state === 'string' && /^[0-9A-Z]{5}$/.test(state)) return state;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The error code reading `job.payload` throws, if any. */
+function payloadErrorCode(job: WorkerJob): string | undefined {
+  try {
+    void job.payload;
+    return undefined;
+  } catch (error) {
+    return PgQueueError.isInstance(error) ? error.code : 'not a PgQueueError';
+  }
+}
+
+export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): void {
+  const WORKERS = 8;
+
+  it(`8 workers drain ${options.drainJobs} jobs: each runs exactly once, statistics sum up, no deadlock`, async () => {
+    const entrypoint = h.fx().entrypoint('drain');
+    const total = options.drainJobs;
+    for (let start = 0; start < total; start += 5_000) {
+      await h.fx().queries.enqueue(
+        Array.from({ length: Math.min(5_000, total - start) }, (_, i) => ({ entrypoint, payload: { n: start + i }, priority: i % 3 })),
+      );
+    }
+    const runs = new Map<number, number>();
+    const workers = await Promise.all(Array.from({ length: WORKERS }, () => h.worker()));
+    for (const { qm } of workers) {
+      qm.entrypoint<{ n: number }>(entrypoint, (job) => {
+        runs.set(job.payload.n, (runs.get(job.payload.n) ?? 0) + 1);
+      });
+    }
+    await Promise.all(workers.map((worker) => worker.run({ drain: true })));
+
+    const errors = workers.flatMap((worker) => worker.errors);
+    expect(errors.filter(({ error }) => sqlStateIn(error) === '40P01')).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(runs.size).toBe(total);
+    expect([...runs.values()].every((count) => count === 1)).toBe(true);
+    expect((await h.fx().queries.queueSize()).filter((row) => row.entrypoint === entrypoint)).toEqual([]);
+    const totals = (await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint);
+    expect(totals).toEqual([{ entrypoint, status: 'successful', count: total }]);
+  });
+
+  it('keeps a concurrency limit of 2, observed inside the handlers, while 4 workers serve the entrypoint', async () => {
+    const entrypoint = h.fx().entrypoint('limited');
+    const total = 40;
+    await h.fx().queries.enqueue(Array.from({ length: total }, () => ({ entrypoint })));
+    let inside = 0;
+    let most = 0;
+    let done = 0;
+    const workers = await Promise.all(Array.from({ length: 4 }, () => h.worker({ batchSize: 5 })));
+    for (const { qm } of workers) {
+      qm.entrypoint(
+        entrypoint,
+        async () => {
+          inside++;
+          most = Math.max(most, inside);
+          await sleep(3);
+          inside--;
+          done++;
+        },
+        { concurrencyLimit: 2 },
+      );
+    }
+    await Promise.all(workers.map((worker) => worker.run({ drain: true })));
+    expect(workers.flatMap((worker) => worker.errors)).toEqual([]);
+    expect(done).toBe(total);
+    expect(most).toBeGreaterThan(0);
+    expect(most).toBeLessThanOrEqual(2);
+    const totals = (await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint);
+    expect(totals).toEqual([{ entrypoint, status: 'successful', count: total }]);
+  });
+
+  it('keeps going when handlers throw or reject: retries per policy, then holds the job with its error for requeue', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('failing');
+    const [throws, rejects, ...fine] = await queries.enqueue([
+      { entrypoint, payload: { mode: 'throw' } },
+      { entrypoint, payload: { mode: 'reject' } },
+      ...Array.from({ length: 5 }, () => ({ entrypoint, payload: { mode: 'ok' } })),
+    ]);
+    let healed = false;
+    const attempts = new Map<JobId, number[]>();
+    const worker = await h.worker();
+    const retried: { id: JobId; reason: string; delayMs: number }[] = [];
+    const failed: { id: JobId; action: string; message: string }[] = [];
+    worker.qm.on('jobRetried', (job, info) => retried.push({ id: job.id, reason: info.reason, delayMs: info.delayMs }));
+    worker.qm.on('jobFailed', (job, info) => failed.push({ id: job.id, action: info.action, message: (info.error as Error).message }));
+    worker.qm.entrypoint<{ mode: 'throw' | 'reject' | 'ok' }>(
+      entrypoint,
+      (job) => {
+        attempts.set(job.id, [...(attempts.get(job.id) ?? []), job.attempts]);
+        if (healed || job.payload.mode === 'ok') return;
+        // A synchronous throw from a plain function, and a rejected promise.
+        if (job.payload.mode === 'throw') throw new TypeError(`cannot handle job ${job.id}`);
+        return Promise.reject(new Error(`rejected job ${job.id}`));
+      },
+      { retry: { maxAttempts: 3, baseDelayMs: 0 } },
+    );
+    await worker.run({ drain: true });
+
+    expect(worker.errors).toEqual([]);
+    expect(attempts.get(throws!)).toEqual([1, 2, 3]);
+    expect(attempts.get(rejects!)).toEqual([1, 2, 3]);
+    for (const id of fine) expect(attempts.get(id)).toEqual([1]);
+    expect(retried.filter((event) => event.id === throws)).toEqual([
+      { id: throws, reason: 'error', delayMs: 0 },
+      { id: throws, reason: 'error', delayMs: 0 },
+    ]);
+    expect(failed.sort((a, b) => a.id - b.id)).toEqual([
+      { id: throws, action: 'hold', message: `cannot handle job ${throws}` },
+      { id: rejects, action: 'hold', message: `rejected job ${rejects}` },
+    ]);
+    const held = await queries.listFailed({ entrypoints: [entrypoint] });
+    expect(held.map((job) => job.id)).toEqual([throws, rejects]);
+    expect(held[0]).toMatchObject({ status: 'failed', attempts: 3, lastError: { name: 'TypeError', attempt: 3 } });
+    expect(held[0]!.lastError!.message).toBe(`cannot handle job ${throws}`);
+    expect(held[0]!.lastError!.stack).toContain('TypeError: cannot handle job');
+    const totals = (await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint);
+    expect(totals).toEqual([{ entrypoint, status: 'successful', count: 5 }]);
+
+    // Requeued, the held jobs run again from attempt 1 and now succeed.
+    healed = true;
+    expect(await queries.requeueFailed([throws!, rejects!])).toEqual([throws, rejects]);
+    const again = await h.worker();
+    again.qm.entrypoint(entrypoint, (job) => {
+      attempts.set(job.id, [...(attempts.get(job.id) ?? []), job.attempts]);
+    });
+    await again.run({ drain: true });
+    expect(attempts.get(throws!)).toEqual([1, 2, 3, 1]);
+    expect(await queries.listFailed({ entrypoints: [entrypoint] })).toEqual([]);
+    expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 7 },
+    ]);
+  });
+
+  it("deletes a finally failed job with onFinalFailure 'delete' and counts it as exception", async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('delete');
+    const id = await queries.enqueue({ entrypoint });
+    const worker = await h.worker();
+    const failed: { action: string; error: unknown }[] = [];
+    worker.qm.on('jobFailed', (_job, info) => failed.push({ action: info.action, error: info.error }));
+    worker.qm.entrypoint(
+      entrypoint,
+      () => {
+        throw new Error('always');
+      },
+      { retry: { maxAttempts: 1 }, onFinalFailure: 'delete' },
+    );
+    await worker.run({ drain: true });
+    expect(failed).toEqual([{ action: 'delete', error: new Error('always') }]);
+    expect(await queries.getJobs([id])).toEqual([]);
+    expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'exception', count: 1 },
+    ]);
+  });
+
+  it('runs a job again after RetryLater without counting the attempt, and leaves a backed-off retry queued until due', async () => {
+    const { queries } = h.fx();
+    const later = h.fx().entrypoint('later');
+    const backoff = h.fx().entrypoint('backoff');
+    const [laterId, backoffId] = await queries.enqueue([{ entrypoint: later }, { entrypoint: backoff }]);
+    const seen: number[] = [];
+    const worker = await h.worker();
+    worker.qm
+      .entrypoint(
+        later,
+        (job) => {
+          seen.push(job.attempts);
+          if (seen.length < 3) throw new RetryLater(0, 'not yet');
+        },
+        { retry: { maxAttempts: 1 } },
+      )
+      .entrypoint(
+        backoff,
+        () => {
+          throw new Error('try again in a minute');
+        },
+        { retry: { maxAttempts: 5, baseDelayMs: 60_000, jitter: 0 } },
+      );
+    await worker.run({ drain: true });
+    expect(seen).toEqual([1, 1, 1]);
+    expect(await queries.getJobs([laterId!])).toEqual([]);
+    expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === later)).toEqual([
+      { entrypoint: later, status: 'successful', count: 1 },
+    ]);
+    const [waiting] = await queries.getJobs([backoffId!]);
+    expect(waiting).toMatchObject({ status: 'queued', attempts: 1, lastError: { message: 'try again in a minute', attempt: 1 } });
+    expect(waiting!.executeAfter.getTime() - waiting!.updatedAt.getTime()).toBeGreaterThanOrEqual(59_000);
+  });
+
+  it('writes a batch of retries, then of held failures, with one statement each', async () => {
+    const counting = countingDriver(await h.driver());
+    const entrypoint = h.fx().entrypoint('batched');
+    await h.fx().queries.enqueue(Array.from({ length: 10 }, () => ({ entrypoint })));
+    const worker = await h.worker({
+      driver: counting,
+      batchSize: 10,
+      completion: { batchSize: 10, flushIntervalMs: 60_000 },
+    });
+    worker.qm.entrypoint(
+      entrypoint,
+      () => {
+        throw new Error('no');
+      },
+      { retry: { maxAttempts: 2, baseDelayMs: 0 } },
+    );
+    await worker.run({ drain: true });
+    const statements = (needle: string) => counting.statements.filter((text) => text.includes(needle)).length;
+    expect(statements(`SET status = 'queued'`)).toBe(1);
+    expect(statements(`SET status = 'failed'`)).toBe(1);
+    expect(statements('DELETE FROM')).toBe(0);
+    expect((await h.fx().queries.listFailed({ entrypoints: [entrypoint] })).length).toBe(10);
+  });
+
+  it('retries a completion that failed on a transient error, with an injected Queries subclass', async () => {
+    const driver = await h.driver();
+    const entrypoint = h.fx().entrypoint('flaky');
+    await h.fx().queries.enqueue(Array.from({ length: 5 }, () => ({ entrypoint })));
+    let failures = 0;
+    class FlakyQueries extends Queries {
+      override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+        if (failures < 2) {
+          failures++;
+          throw new PgQueueError('DEADLOCK', 'deadlock detected (simulated)', { sqlState: '40P01' });
+        }
+        return super.completeJobs(batch);
+      }
+    }
+    const worker = await h.worker({ driver, queries: new FlakyQueries(driver, { schema: h.fx().schema }) });
+    worker.qm.entrypoint(entrypoint, () => undefined);
+    await worker.run({ drain: true });
+    expect(worker.errors.map(({ error, operation }) => [operation, sqlStateIn(error)])).toEqual([
+      ['complete', '40P01'],
+      ['complete', '40P01'],
+    ]);
+    expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 5 },
+    ]);
+  });
+
+  it('honours dedupe keys while a job is queued or running, with an error or a skip, and frees the key when done', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('dedupe');
+    const key = `report-${entrypoint}`;
+    const first = await queries.enqueue({ entrypoint, dedupeKey: key, payload: { n: 1 } });
+    await expect(queries.enqueue({ entrypoint, dedupeKey: key })).rejects.toMatchObject({ code: 'DUPLICATE_JOB' });
+    expect(await queries.enqueue({ entrypoint, dedupeKey: key }, { onDuplicate: 'skip' })).toBeNull();
+    const release = gate();
+    const ran: number[] = [];
+    const worker = await h.worker();
+    worker.qm.entrypoint<{ n: number }>(entrypoint, async (job) => {
+      ran.push(job.payload.n);
+      if (job.payload.n === 1) await release.promise;
+    });
+    const running = worker.run({ drain: true });
+    await waitFor('the first job to start', () => ran.length === 1);
+    await expect(queries.enqueue({ entrypoint, dedupeKey: key })).rejects.toMatchObject({ code: 'DUPLICATE_JOB' });
+    release.open();
+    await running;
+    expect(await queries.getJobs([first])).toEqual([]);
+    const second = await queries.enqueue({ entrypoint, dedupeKey: key, payload: { n: 2 } });
+    expect(second).toBeGreaterThan(first);
+    const next = await h.worker();
+    next.qm.entrypoint<{ n: number }>(entrypoint, (job) => {
+      ran.push(job.payload.n);
+    });
+    await next.run({ drain: true });
+    expect(ran).toEqual([1, 2]);
+  });
+
+  it('hands the handler its typed payload, raw bytes, headers, and a queries object for follow-up jobs', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('typed');
+    const followUp = h.fx().entrypoint('follow_up');
+    const bytes = Uint8Array.from([0, 1, 255]);
+    await queries.enqueue([
+      { entrypoint, payload: { to: 'ada@example.com', count: 2 }, headers: { trace: 't-1' } },
+      { entrypoint, payload: bytes },
+    ]);
+    const seen: unknown[] = [];
+    const worker = await h.worker();
+    worker.qm.entrypoint<{ to: string; count: number }>(entrypoint, async (job, { queries: own }) => {
+      if (job.headers === null) {
+        seen.push({ raw: [...job.rawPayload!], payloadError: payloadErrorCode(job) });
+        return;
+      }
+      seen.push({ to: job.payload.to, count: job.payload.count, trace: job.headers.trace });
+      await own.enqueue({ entrypoint: followUp, payload: { from: job.id } });
+    });
+    await worker.run({ drain: true });
+    expect(seen).toEqual([
+      { to: 'ada@example.com', count: 2, trace: 't-1' },
+      { raw: [0, 1, 255], payloadError: 'PAYLOAD_NOT_SERIALIZABLE' },
+    ]);
+    expect((await queries.queueSize()).filter((row) => row.entrypoint === followUp)).toEqual([
+      { entrypoint: followUp, status: 'queued', priority: 0, count: 1 },
+    ]);
+  });
+
+  it('reports jobStarted and jobCompleted for every job, and survives a throwing listener', async () => {
+    const entrypoint = h.fx().entrypoint('events');
+    const ids = await h.fx().queries.enqueue(Array.from({ length: 5 }, () => ({ entrypoint })));
+    const worker = await h.worker();
+    const started: JobId[] = [];
+    const completed: JobId[] = [];
+    worker.qm.on('jobStarted', (job) => started.push(job.id));
+    worker.qm.on('jobStarted', () => {
+      throw new Error('a broken metrics hook');
+    });
+    worker.qm.on('jobCompleted', (job, info) => {
+      expect(info.durationMs).toBeGreaterThanOrEqual(0);
+      completed.push(job.id);
+    });
+    worker.qm.entrypoint(entrypoint, () => undefined);
+    await worker.run({ drain: true });
+    expect(started.sort((a, b) => a - b)).toEqual(ids);
+    expect(completed.sort((a, b) => a - b)).toEqual(ids);
+    expect(worker.errors.map(({ operation }) => operation)).toEqual(Array(5).fill('listener'));
+    expect((await h.fx().queries.statisticsTotals()).find((row) => row.entrypoint === entrypoint)?.count).toBe(5);
+  });
+
+  it('refuses bad options and registrations with INVALID_ARGUMENT', async () => {
+    const driver = h.fx().driver;
+    const invalid = { code: 'INVALID_ARGUMENT' };
+    expect(() => new QueueManager(driver, { batchSize: 0 })).toThrow(expect.objectContaining(invalid));
+    expect(() => new QueueManager(driver, { heartbeatIntervalMs: 5_000, staleAfterMs: 5_000 })).toThrow(
+      expect.objectContaining(invalid),
+    );
+    expect(() => new QueueManager(driver, { ownerId: 'me' })).toThrow(expect.objectContaining(invalid));
+    const qm = new QueueManager(driver, { queries: new Queries(driver, { schema: h.fx().schema }) });
+    expect(() => qm.entrypoint('', () => undefined)).toThrow(expect.objectContaining(invalid));
+    expect(() => qm.entrypoint('x', () => undefined, { retry: { jitter: 2 } })).toThrow(expect.objectContaining(invalid));
+    expect(() => qm.entrypoint('x', () => undefined, { concurrencyLimit: 0 })).toThrow(expect.objectContaining(invalid));
+    await expect(qm.run()).rejects.toMatchObject(invalid);
+    qm.entrypoint('x', () => undefined);
+    expect(() => qm.entrypoint('x', () => undefined)).toThrow(expect.objectContaining(invalid));
+    await qm.stop();
+    await qm.run();
+  });
+}

@@ -1,0 +1,109 @@
+/** QueueManager options, their defaults (all in one place) and their checks. */
+import { randomUUID } from 'node:crypto';
+import { invalidArgument } from '../errors.js';
+import type { SchemaOptions } from '../names.js';
+import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
+import { checkOwnerId, checkPositiveInt } from '../validate.js';
+
+export interface QueueManagerOptions extends SchemaOptions {
+  /** Use these queries (e.g. a subclass) instead of `new Queries(driver, { schema, prefix, channel })`. */
+  queries?: Queries;
+  /**
+   * Most jobs one dequeue claims. Default 10. Each fetch asks for the smaller of this and the
+   * free slots, so the worker never claims a job it cannot start at once.
+   */
+  batchSize?: number;
+  /**
+   * Most handlers running at once in this worker. Default twice `batchSize`, so the next batch
+   * is fetched while the previous one still runs.
+   */
+  maxConcurrentTasks?: number;
+  /**
+   * How long an idle worker waits for a notification before it looks for work anyway. Default
+   * 1,000 ms. Polling finds delayed jobs that became due, jobs freed by another worker under a
+   * concurrency limit, jobs of dead workers, and everything when LISTEN is unavailable.
+   */
+  pollIntervalMs?: number;
+  completion?: {
+    /** Flush when this many finished jobs are waiting. Default 100. */
+    batchSize?: number;
+    /** Flush this long after the first finished job arrived. Default 10 ms. */
+    flushIntervalMs?: number;
+  };
+  /** How often the leases of running jobs are renewed. Default a third of `staleAfterMs`. */
+  heartbeatIntervalMs?: number;
+  /**
+   * A running job whose lease was not renewed for this long is taken over by another worker (its
+   * worker is presumed dead). Default 30,000 ms. Use the same value on every worker.
+   */
+  staleAfterMs?: number;
+  /** This worker's id, stored on the jobs it holds. Default a random UUID. */
+  ownerId?: string;
+  /** How long `stop()` lets running jobs finish before aborting them. Default 25,000 ms. */
+  shutdownTimeoutMs?: number;
+}
+
+export interface ResolvedOptions {
+  batchSize: number;
+  maxConcurrentTasks: number;
+  pollIntervalMs: number;
+  completionBatchSize: number;
+  flushIntervalMs: number;
+  heartbeatIntervalMs: number;
+  staleAfterMs: number;
+  ownerId: string;
+  shutdownTimeoutMs: number;
+}
+
+export const QUEUE_MANAGER_DEFAULTS = {
+  batchSize: 10,
+  pollIntervalMs: 1_000,
+  completionBatchSize: 100,
+  flushIntervalMs: 10,
+  staleAfterMs: DEFAULT_STALE_AFTER_MS,
+  // Below the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL, leaving
+  // time to abort, flush and close.
+  shutdownTimeoutMs: 25_000,
+} as const;
+
+const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
+
+function checkMs(value: unknown, what: string, min = 1): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_INTERVAL_MS) {
+    throw invalidArgument(`QueueManager: ${what} must be a number of milliseconds from ${min} to ${MAX_INTERVAL_MS}, got ${String(value)}.`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
+  const d = QUEUE_MANAGER_DEFAULTS;
+  const batchSize = checkPositiveInt(options.batchSize ?? d.batchSize, 'QueueManager: batchSize', MAX_BATCH);
+  const maxConcurrentTasks = checkPositiveInt(
+    options.maxConcurrentTasks ?? batchSize * 2,
+    'QueueManager: maxConcurrentTasks',
+    MAX_BATCH,
+  );
+  const staleAfterMs = checkMs(options.staleAfterMs ?? d.staleAfterMs, 'staleAfterMs');
+  const heartbeatIntervalMs = checkMs(options.heartbeatIntervalMs ?? Math.max(1, Math.floor(staleAfterMs / 3)), 'heartbeatIntervalMs');
+  if (heartbeatIntervalMs >= staleAfterMs) {
+    throw invalidArgument(
+      `QueueManager: heartbeatIntervalMs (${heartbeatIntervalMs}) must be shorter than staleAfterMs (${staleAfterMs}), ` +
+        `or other workers take over jobs that are still running. A third of staleAfterMs is a good choice.`,
+    );
+  }
+  return {
+    batchSize,
+    maxConcurrentTasks,
+    pollIntervalMs: checkMs(options.pollIntervalMs ?? d.pollIntervalMs, 'pollIntervalMs'),
+    completionBatchSize: checkPositiveInt(
+      options.completion?.batchSize ?? d.completionBatchSize,
+      'QueueManager: completion.batchSize',
+      MAX_BATCH,
+    ),
+    flushIntervalMs: checkMs(options.completion?.flushIntervalMs ?? d.flushIntervalMs, 'completion.flushIntervalMs', 0),
+    heartbeatIntervalMs,
+    staleAfterMs,
+    ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
+    shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
+  };
+}

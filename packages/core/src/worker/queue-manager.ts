@@ -1,0 +1,461 @@
+/**
+ * The worker runtime. A QueueManager serves the entrypoints registered on it from its own
+ * driver: it claims batches with the dequeue statement (which enforces fleet-wide concurrency
+ * limits), runs their handlers, and writes their outcomes through a CompletionBuffer, renewing
+ * the leases of long jobs through a LeaseKeeper. While batches come back full it fetches again at
+ * once; when one comes back short it waits for a notification naming one of its entrypoints, or
+ * for the poll interval. Several QueueManagers (processes, machines) can serve the same queue.
+ */
+import type { Driver } from '../driver.js';
+import { PgQueueError, invalidArgument } from '../errors.js';
+import type { Job, JobId } from '../job.js';
+import { Queries, type EntrypointLimit } from '../queries.js';
+import { NOTIFY_ENQUEUED } from '../sql/notify.js';
+import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
+import { CompletionBuffer } from './completion-buffer.js';
+import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
+import { LeaseKeeper } from './heartbeat.js';
+import { DecodedJob, type JobHandler, type WorkerJob } from './job.js';
+import { QueueListener, type QueueEvent } from './listener.js';
+import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
+import { RetryLater, resolveRetryPolicy, retryDelayMs, toJobError, type RetryPolicy } from './retry.js';
+import { Serial } from './serial.js';
+import { Wakeup } from './wake.js';
+
+export interface EntrypointOptions {
+  /** Most jobs of this entrypoint running at once across every worker. Unlimited when absent. */
+  concurrencyLimit?: number;
+  /** When and how often a failed job runs again. See RetryPolicy for the defaults. */
+  retry?: RetryPolicy;
+  /**
+   * After the last attempt failed: 'hold' keeps the job as `failed` with its error, for
+   * listFailed / requeueFailed (default); 'delete' removes it and counts it as `exception` in
+   * the statistics (the error then only reaches the `jobFailed` event).
+   */
+  onFinalFailure?: FinalFailure;
+}
+
+export interface RunOptions {
+  /**
+   * Return once no job of this worker's entrypoints is due and nothing is running or waiting to
+   * be written, instead of waiting for more. Jobs delayed into the future are not waited for.
+   */
+  drain?: boolean;
+}
+
+export interface StopOptions {
+  /** How long running jobs get to finish before their signals are aborted. Default `shutdownTimeoutMs`. */
+  timeoutMs?: number;
+}
+
+interface Entrypoint {
+  handler: JobHandler<unknown>;
+  retry: Required<RetryPolicy>;
+  onFinalFailure: FinalFailure;
+  concurrencyLimit: number | undefined;
+}
+
+/** Why a running handler's signal was aborted; the first cause wins. */
+type AbortCause = 'canceled' | 'leaseLost' | 'shutdown';
+
+interface Run {
+  job: WorkerJob;
+  entrypoint: Entrypoint;
+  controller: AbortController;
+  startedAt: number;
+  cause: AbortCause | undefined;
+}
+
+/** How long handlers aborted at the stop deadline get to return before the worker stops without them. */
+const ABORT_GRACE_MS = 1_000;
+const FIRST_FETCH_RETRY_MS = 100;
+const MAX_FETCH_RETRY_MS = 5_000;
+
+export class QueueManager {
+  readonly driver: Driver;
+  readonly queries: Queries;
+  readonly ownerId: string;
+  private readonly options: ResolvedOptions;
+  private readonly entrypoints = new Map<string, Entrypoint>();
+  private readonly running = new Map<JobId, Run>();
+  private readonly events: Events<QueueManagerEvents>;
+  private readonly wakeup = new Wakeup();
+  /**
+   * Flushes and lease renewals take turns, so this worker never updates the same rows from two
+   * connections at once. On a driver without concurrent queries (PGlite) fetches join them.
+   */
+  private readonly serial = new Serial();
+  private readonly serialFetch: boolean;
+  private readonly buffer: CompletionBuffer;
+  private readonly leases: LeaseKeeper;
+  private listener: QueueListener | undefined;
+  private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
+  private drain = false;
+  private waitingForSlot = false;
+  private dequeueRequest: Record<string, EntrypointLimit> = {};
+  private hasLimits = false;
+  private finished: Promise<void> | undefined;
+  private abortTimer: ReturnType<typeof setTimeout> | undefined;
+  private abortAt: number | undefined;
+  private abortedAt: number | undefined;
+  /** Cleared once shutdown stops waiting for handlers: the buffer is about to be flushed for the last time. */
+  private acceptingOutcomes = true;
+
+  constructor(driver: Driver, options: QueueManagerOptions = {}) {
+    this.driver = driver;
+    this.options = resolveOptions(options);
+    this.ownerId = this.options.ownerId;
+    this.queries =
+      options.queries ??
+      new Queries(driver, {
+        ...(options.schema === undefined ? {} : { schema: options.schema }),
+        ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+        ...(options.channel === undefined ? {} : { channel: options.channel }),
+      });
+    this.serialFetch = !driver.capabilities.concurrentQueries;
+    this.events = new Events((error, event) => {
+      if (event === 'error') console.error('pgqueue: an error listener threw:', error);
+      else this.reportError(error, 'listener');
+    });
+    this.buffer = new CompletionBuffer(
+      this.queries,
+      this.ownerId,
+      { batchSize: this.options.completionBatchSize, flushIntervalMs: this.options.flushIntervalMs },
+      this.serial,
+      {
+        onError: (error, operation) => this.reportError(error, operation),
+        onLeaseLost: (ids) => ids.forEach((id) => this.events.emit('leaseLost', id)),
+        // A written completion frees a slot under a concurrency limit, for this worker too; a
+        // draining worker waiting on a failed flush looks again once the retry went through.
+        onFlushed: () => {
+          if ((this.hasLimits || this.drain) && this.state === 'running') this.wakeup.wake();
+        },
+      },
+    );
+    this.leases = new LeaseKeeper(this.queries, this.ownerId, this.options.heartbeatIntervalMs, this.serial, {
+      runningIds: () => [...this.running.keys()],
+      onLost: (ids) => ids.forEach((id) => this.abort(id, 'leaseLost')),
+      onCancelRequested: (ids) => ids.forEach((id) => this.abort(id, 'canceled')),
+      onError: (error) => this.reportError(error, 'heartbeat'),
+    });
+  }
+
+  /**
+   * Registers the handler of an entrypoint. `Payload` types `job.payload` (decoded JSON).
+   * Register every entrypoint before `run()`.
+   */
+  entrypoint<Payload = unknown>(name: string, handler: JobHandler<Payload>, options: EntrypointOptions = {}): this {
+    const where = `QueueManager.entrypoint("${String(name)}")`;
+    checkEntrypoint(name, 'QueueManager.entrypoint');
+    if (this.state !== 'idle') throw invalidArgument(`${where}: register entrypoints before run().`);
+    if (this.entrypoints.has(name)) throw invalidArgument(`${where}: this entrypoint is already registered.`);
+    if (typeof handler !== 'function') throw invalidArgument(`${where}: the handler must be a function.`);
+    const onFinalFailure = options.onFinalFailure ?? 'hold';
+    if (onFinalFailure !== 'hold' && onFinalFailure !== 'delete') {
+      throw invalidArgument(`${where}: onFinalFailure must be 'hold' or 'delete', got ${String(onFinalFailure)}.`);
+    }
+    this.entrypoints.set(name, {
+      handler: handler as JobHandler<unknown>,
+      retry: resolveRetryPolicy(options.retry, where),
+      onFinalFailure,
+      concurrencyLimit:
+        options.concurrencyLimit === undefined
+          ? undefined
+          : checkPositiveInt(options.concurrencyLimit, `${where}: concurrencyLimit`),
+    });
+    return this;
+  }
+
+  /** Adds an event listener; returns a function that removes it. */
+  on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): () => void {
+    return this.events.on(event, listener);
+  }
+
+  off<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): void {
+    this.events.off(event, listener);
+  }
+
+  /** Jobs whose handlers are running now. */
+  get activeJobs(): number {
+    return this.running.size;
+  }
+
+  /**
+   * Serves the registered entrypoints until `stop()` (or, with `drain`, until no due job is
+   * left), then finishes as `stop()` describes. A QueueManager runs once.
+   */
+  run(options: RunOptions = {}): Promise<void> {
+    if (this.state === 'stopped' && this.finished === undefined) return Promise.resolve();
+    if (this.state !== 'idle') {
+      return Promise.reject(invalidArgument('QueueManager.run: this worker already ran. A QueueManager runs once; create a new one.'));
+    }
+    if (this.entrypoints.size === 0) {
+      return Promise.reject(
+        invalidArgument('QueueManager.run: no entrypoint is registered. Call qm.entrypoint(name, handler) first.'),
+      );
+    }
+    this.state = 'running';
+    this.drain = options.drain === true;
+    for (const [name, entrypoint] of this.entrypoints) {
+      this.dequeueRequest[name] = entrypoint.concurrencyLimit === undefined ? {} : { concurrencyLimit: entrypoint.concurrencyLimit };
+      if (entrypoint.concurrencyLimit !== undefined) this.hasLimits = true;
+    }
+    this.finished = this.lifecycle();
+    return this.finished;
+  }
+
+  /**
+   * Stops fetching, lets running jobs finish for up to `timeoutMs`, then aborts the rest through
+   * their signals (they go back to the queue without counting an attempt; a handler that ignores
+   * its signal is left behind after a short grace, and its job runs again elsewhere once its lease
+   * expires). Then flushes every outcome, stops the heartbeat and closes the listener. Resolves
+   * when `run()` has finished. Calling it again with a shorter timeout brings the deadline forward.
+   */
+  async stop(options: StopOptions = {}): Promise<void> {
+    const timeoutMs = checkNonNegative(options.timeoutMs ?? this.options.shutdownTimeoutMs, 'QueueManager.stop: timeoutMs');
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      return;
+    }
+    if (this.state === 'running') this.state = 'stopping';
+    if (this.state === 'stopping') {
+      this.scheduleAbort(timeoutMs);
+      this.wakeup.wake();
+    }
+    await this.finished?.catch(() => undefined);
+  }
+
+  private async lifecycle(): Promise<void> {
+    try {
+      this.leases.start();
+      if (this.driver.capabilities.listen) {
+        this.listener = new QueueListener(this.driver, this.queries.channel, {
+          onEvent: (event) => this.received(event),
+          onReconnect: () => {
+            // Notifications sent while the connection was down are lost: look for work and
+            // for cancels now.
+            this.wakeup.wake();
+            void this.leases.renewNow();
+          },
+          onError: (error) => this.reportError(error, 'listen'),
+        });
+        await this.listener.start();
+      }
+      await this.loop();
+    } finally {
+      await this.shutdown();
+    }
+  }
+
+  private async loop(): Promise<void> {
+    let fetchFailures = 0;
+    // Drain: set once everything was written and a fetch after that still found nothing.
+    let settledAndEmpty = false;
+    while (this.state === 'running') {
+      const free = this.options.maxConcurrentTasks - this.running.size;
+      if (free <= 0) {
+        this.waitingForSlot = true;
+        await this.wakeup.wait();
+        this.waitingForSlot = false;
+        continue;
+      }
+      const size = Math.min(this.options.batchSize, free);
+      this.wakeup.clear();
+      let jobs: Job[];
+      try {
+        jobs = await this.fetch(size);
+        fetchFailures = 0;
+      } catch (error) {
+        this.reportError(error, 'dequeue');
+        fetchFailures++;
+        await this.wakeup.wait(Math.min(MAX_FETCH_RETRY_MS, FIRST_FETCH_RETRY_MS * 2 ** (fetchFailures - 1)));
+        continue;
+      }
+      if (this.state !== 'running') {
+        this.release(jobs);
+        break;
+      }
+      for (const job of jobs) this.start(job);
+      if (jobs.length === size) {
+        settledAndEmpty = false;
+        continue;
+      }
+      if (this.drain && jobs.length === 0 && this.running.size === 0) {
+        if (settledAndEmpty && this.buffer.size === 0) return;
+        // Writing the outcomes may requeue retries that are due at once: look once more after.
+        settledAndEmpty = await this.buffer.flush();
+        if (!settledAndEmpty) await this.wakeup.wait(this.options.pollIntervalMs);
+        continue;
+      }
+      settledAndEmpty = false;
+      await this.wakeup.wait(this.options.pollIntervalMs);
+    }
+  }
+
+  private fetch(size: number): Promise<Job[]> {
+    const dequeue = () =>
+      this.queries.dequeue({
+        ownerId: this.ownerId,
+        batchSize: size,
+        entrypoints: this.dequeueRequest,
+        staleAfterMs: this.options.staleAfterMs,
+      });
+    return this.serialFetch ? this.serial.run(dequeue) : dequeue();
+  }
+
+  private start(job: Job): void {
+    // Our own job, re-picked because its lease expired while it still runs here: the run in
+    // progress keeps it and writes its outcome.
+    if (this.running.has(job.id)) return;
+    // The dequeue returns only the entrypoints it was asked for, all registered.
+    const entrypoint = this.entrypoints.get(job.entrypoint)!;
+    const workerJob = new DecodedJob<unknown>(job);
+    if (job.cancelRequested) {
+      this.buffer.complete(job.id, 'canceled');
+      this.events.emit('jobCanceled', workerJob);
+      return;
+    }
+    if (job.attempts > entrypoint.retry.maxAttempts) {
+      // Picked more often than the policy allows runs: its last attempt's worker died (or lost
+      // the lease) before finishing it. Not running it again stops a job that kills its worker.
+      const error = new PgQueueError(
+        'LEASE_LOST',
+        `job ${job.id} was picked ${job.attempts} times, more than retry.maxAttempts (${entrypoint.retry.maxAttempts}): ` +
+          `the worker running its last attempt stopped without finishing it (killed, or its lease expired).`,
+      );
+      this.finalFailure(workerJob, entrypoint, error, 0);
+      return;
+    }
+    const run: Run = { job: workerJob, entrypoint, controller: new AbortController(), startedAt: Date.now(), cause: undefined };
+    this.running.set(job.id, run);
+    this.events.emit('jobStarted', workerJob);
+    void this.execute(run);
+  }
+
+  private async execute(run: Run): Promise<void> {
+    let failed = false;
+    let thrown: unknown;
+    try {
+      await run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+    } catch (error) {
+      failed = true;
+      thrown = error;
+    }
+    this.settle(run, failed, thrown);
+  }
+
+  private settle(run: Run, failed: boolean, error: unknown): void {
+    const { job } = run;
+    this.running.delete(job.id);
+    // Left behind at the stop deadline: nothing is written, its lease expires and it runs again.
+    if (!this.acceptingOutcomes) return;
+    const durationMs = Date.now() - run.startedAt;
+    if (run.cause === 'leaseLost') {
+      // Another worker holds the job now; its outcome is that worker's to write.
+    } else if (!failed) {
+      this.buffer.complete(job.id, 'successful');
+      if (this.events.has('jobCompleted')) this.events.emit('jobCompleted', job, { durationMs });
+    } else if (run.cause === 'canceled') {
+      this.buffer.complete(job.id, 'canceled');
+      this.events.emit('jobCanceled', job);
+    } else if (run.cause === 'shutdown') {
+      this.requeue(job, 'shutdown', 0, error, durationMs);
+    } else if (RetryLater.isInstance(error)) {
+      this.requeue(job, 'retryLater', error.delayMs, error, durationMs);
+    } else if (job.attempts < run.entrypoint.retry.maxAttempts) {
+      const delayMs = retryDelayMs(run.entrypoint.retry, job.attempts);
+      this.buffer.retry({ id: job.id, delayMs, error: toJobError(error, job.attempts) });
+      this.events.emit('jobRetried', job, { reason: 'error', delayMs, error, durationMs });
+    } else {
+      this.finalFailure(job, run.entrypoint, error, durationMs);
+    }
+    if (this.waitingForSlot || this.state === 'stopping' || (this.drain && this.running.size === 0)) this.wakeup.wake();
+  }
+
+  /** Back to the queue without counting the attempt: retry-later, or the worker is stopping. */
+  private requeue(job: WorkerJob, reason: RetryReason, delayMs: number, error: unknown, durationMs: number): void {
+    this.buffer.retry({ id: job.id, delayMs, countAttempt: false });
+    this.events.emit('jobRetried', job, { reason, delayMs, error, durationMs });
+  }
+
+  private finalFailure(job: WorkerJob, entrypoint: Entrypoint, error: unknown, durationMs: number): void {
+    if (entrypoint.onFinalFailure === 'hold') this.buffer.hold(job.id, toJobError(error, job.attempts));
+    else this.buffer.complete(job.id, 'exception');
+    this.events.emit('jobFailed', job, { error, action: entrypoint.onFinalFailure, durationMs });
+  }
+
+  /** Jobs a fetch returned after stop() was called: they go straight back, unrun. */
+  private release(jobs: readonly Job[]): void {
+    for (const job of jobs) this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
+  }
+
+  private abort(id: JobId, cause: AbortCause): void {
+    const run = this.running.get(id);
+    if (run === undefined || run.cause !== undefined) return;
+    run.cause = cause;
+    run.controller.abort(abortReason(cause, id));
+    if (cause === 'leaseLost') this.events.emit('leaseLost', id);
+  }
+
+  private received(event: QueueEvent): void {
+    if (event.type === NOTIFY_ENQUEUED) {
+      if (event.entrypoints === null || event.entrypoints.some((name) => this.entrypoints.has(name))) this.wakeup.wake();
+    } else if (event.ids === null) {
+      void this.leases.renewNow();
+    } else {
+      for (const id of event.ids) this.abort(id, 'canceled');
+    }
+  }
+
+  /** Keeps the earliest deadline of every stop() call. */
+  private scheduleAbort(timeoutMs: number): void {
+    const at = Date.now() + timeoutMs;
+    if (this.abortAt !== undefined && this.abortAt <= at) return;
+    this.abortAt = at;
+    if (this.abortTimer !== undefined) clearTimeout(this.abortTimer);
+    this.abortTimer = setTimeout(() => {
+      this.abortedAt = Date.now();
+      for (const id of this.running.keys()) this.abort(id, 'shutdown');
+      this.wakeup.wake();
+    }, timeoutMs);
+  }
+
+  private async shutdown(): Promise<void> {
+    this.state = 'stopping';
+    // When the loop ended by itself (drain, or an unexpected error) no stop() set a deadline.
+    this.scheduleAbort(this.options.shutdownTimeoutMs);
+    while (this.running.size > 0) {
+      let waitMs: number | undefined;
+      if (this.abortedAt !== undefined) {
+        waitMs = this.abortedAt + ABORT_GRACE_MS - Date.now();
+        if (waitMs <= 0) break;
+      }
+      await this.wakeup.wait(waitMs);
+    }
+    this.acceptingOutcomes = false;
+    if (this.abortTimer !== undefined) clearTimeout(this.abortTimer);
+    await this.leases.stop();
+    await this.buffer.close();
+    await this.listener?.close().catch((error: unknown) => this.reportError(error, 'listen'));
+    this.state = 'stopped';
+  }
+
+  private reportError(error: unknown, operation: WorkerOperation): void {
+    if (this.events.has('error')) this.events.emit('error', error, { operation });
+    else console.error(`pgqueue worker ${this.ownerId}: ${operation} failed:`, error instanceof Error ? error.message : error);
+  }
+}
+
+function abortReason(cause: AbortCause, id: JobId): PgQueueError {
+  switch (cause) {
+    case 'canceled':
+      return new PgQueueError('JOB_CANCELED', `job ${id} was canceled.`);
+    case 'leaseLost':
+      return new PgQueueError(
+        'LEASE_LOST',
+        `job ${id} was taken over by another worker: this worker did not renew its lease within staleAfterMs.`,
+      );
+    case 'shutdown':
+      return new PgQueueError('WORKER_STOPPED', `job ${id} was aborted: its worker is stopping and the stop deadline passed.`);
+  }
+}
