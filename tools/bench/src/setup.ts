@@ -1,0 +1,124 @@
+/**
+ * Connections and the benchmark schema. Every worker gets a driver of its own (its own
+ * connection on a server); on PGlite there is one in-process database, so all drivers share it.
+ */
+import { installSchema, type Driver, type Queryable } from '@pgqueue/core';
+import type { DriverName } from './options.js';
+
+/** Every run installs pgqueue afresh into this PostgreSQL schema and drops it afterwards. */
+export const BENCH_SCHEMA = 'pgq_bench';
+/** The one entrypoint the benchmark enqueues and serves. */
+export const ENTRYPOINT = 'noop';
+
+export interface Connector {
+  readonly driverName: DriverName;
+  /** True on PGlite: every driver runs on the same single-connection database. */
+  readonly sharedDatabase: boolean;
+  /** A new driver with its own connection (pool of one), or a handle on the shared PGlite. */
+  open(): Promise<Driver>;
+  /** Closes what the connector itself holds (the PGlite database). */
+  close(): Promise<void>;
+}
+
+/**
+ * One connection per driver: a worker must not share its connection with another worker, which
+ * would hide races and cap throughput at one connection's round trips.
+ */
+const CONNECTIONS_PER_DRIVER = 1;
+
+export async function createConnector(driverName: DriverName, databaseUrl: string | undefined): Promise<Connector> {
+  if (driverName === 'pglite') {
+    const [{ PGlite }, { createPGliteDriver }] = await Promise.all([import('@electric-sql/pglite'), import('@pgqueue/pglite')]);
+    const db = await PGlite.create();
+    return {
+      driverName,
+      sharedDatabase: true,
+      open: async () => yieldingDriver(createPGliteDriver(db)),
+      close: () => db.close(),
+    };
+  }
+  if (databaseUrl === undefined) throw new Error(`the ${driverName} driver needs DATABASE_URL`);
+  if (driverName === 'pg') {
+    const { createPgDriver } = await import('@pgqueue/pg');
+    return {
+      driverName,
+      sharedDatabase: false,
+      open: async () => createPgDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER, applicationName: 'pgqueue-bench' }),
+      close: async () => undefined,
+    };
+  }
+  const { createPostgresJsDriver } = await import('@pgqueue/postgres-js');
+  return {
+    driverName,
+    sharedDatabase: false,
+    open: async () => createPostgresJsDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER }),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * PGlite runs each statement synchronously on this thread and resolves it without a turn of the
+ * event loop, so while any loop of statements has work queued (a worker with a backlog, the raw
+ * loop) timers and I/O never run: measured here, a 20 ms timer fired after 1,000 ms, when a
+ * one-second query loop ended. The benchmark's clock, its producer and the runtime's own flush
+ * and heartbeat timers would all stall. Until the adapter yields by itself (see
+ * docs/benchmarks.md), every PGlite driver of the benchmark yields to the event loop after each
+ * statement; the cost was below the noise (3.6k–4.4k statements/s either way).
+ */
+export function yieldingDriver(inner: Driver): Driver {
+  const yieldAfter = async <T>(result: Promise<T>): Promise<T> => {
+    const value = await result;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    return value;
+  };
+  const wrap = (target: Queryable): Queryable => ({
+    query: (text, params, options) => yieldAfter(target.query(text, params, options)),
+    exec: (text) => yieldAfter(target.exec(text)),
+  });
+  const outer = wrap(inner);
+  return {
+    specificationVersion: inner.specificationVersion,
+    name: inner.name,
+    capabilities: inner.capabilities,
+    query: outer.query,
+    exec: outer.exec,
+    transaction: (fn) => yieldAfter(inner.transaction((tx) => fn(wrap(tx)))),
+    listen: (channel, onPayload, events) => inner.listen(channel, onPayload, events),
+    close: () => inner.close(),
+  };
+}
+
+/** Drops the benchmark schema with everything in it and installs pgqueue there again. */
+export async function resetSchema(driver: Driver, schema = BENCH_SCHEMA): Promise<void> {
+  await dropSchema(driver, schema);
+  await installSchema(driver, { schema });
+}
+
+export async function dropSchema(driver: Driver, schema = BENCH_SCHEMA): Promise<void> {
+  await driver.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+}
+
+export interface ServerInfo {
+  version: string;
+  synchronousCommit: string;
+  fsync: string;
+  maxConnections: number;
+}
+
+/** The settings that decide what a commit costs, recorded with the results. */
+export async function serverInfo(driver: Driver): Promise<ServerInfo> {
+  const { rows } = await driver.query<{ version: string; synchronous_commit: string; fsync: string; max_connections: string }>(
+    `SELECT current_setting('server_version') AS version,
+       current_setting('synchronous_commit') AS synchronous_commit,
+       current_setting('fsync') AS fsync,
+       current_setting('max_connections') AS max_connections`,
+  );
+  const row = rows[0];
+  if (row === undefined) throw new Error('the server settings query returned no row');
+  return {
+    version: row.version,
+    synchronousCommit: row.synchronous_commit,
+    fsync: row.fsync,
+    maxConnections: Number(row.max_connections),
+  };
+}
