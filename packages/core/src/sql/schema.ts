@@ -61,8 +61,6 @@ COMMENT ON TABLE ${n.jobs} IS '${SCHEMA_MARKER}';
 
 -- dequeue: queued rows of an entrypoint, highest priority first, then oldest.
 CREATE INDEX "${p}pgqueuer_queued_idx" ON ${n.jobs} (entrypoint, priority DESC, id) WHERE status = 'queued';
--- dequeue: delayed rows, so a backlog of future jobs can be skipped by time.
-CREATE INDEX "${p}pgqueuer_due_idx" ON ${n.jobs} (entrypoint, execute_after) WHERE status = 'queued';
 -- dequeue: running rows per entrypoint (concurrency limits) and by heartbeat (stale re-pick).
 CREATE INDEX "${p}pgqueuer_picked_idx" ON ${n.jobs} (entrypoint, heartbeat) WHERE status = 'picked';
 -- listFailed: held failures in id order (few rows; the rest of the table is never scanned).
