@@ -86,6 +86,17 @@ describe('PGlite adapter', () => {
     expect(rows).toEqual([{ hex: '00ff' }]);
   });
 
+  it('lets timers run while a loop of statements keeps it busy', async () => {
+    let fired = 0;
+    const timer = setTimeout(() => fired++, 5);
+    const started = Date.now();
+    // Without a turn of the event loop per statement the timer could not fire until the loop ends.
+    while (fired === 0 && Date.now() - started < 5_000) await driver.query('SELECT 1');
+    clearTimeout(timer);
+    expect(fired).toBe(1);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
   it('exec runs several statements', async () => {
     await driver.exec(`INSERT INTO ${table} (id) VALUES (100); INSERT INTO ${table} (id) VALUES (101);`);
     expect(await count()).toBe(2);

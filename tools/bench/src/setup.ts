@@ -2,7 +2,7 @@
  * Connections and the benchmark schema. Every worker gets a driver of its own (its own
  * connection on a server); on PGlite there is one in-process database, so all drivers share it.
  */
-import { installSchema, type Driver, type Queryable } from '@pgqueue/core';
+import { installSchema, type Driver } from '@pgqueue/core';
 import type { DriverName } from './options.js';
 
 /** Every run installs pgqueue afresh into this PostgreSQL schema and drops it afterwards. */
@@ -33,7 +33,7 @@ export async function createConnector(driverName: DriverName, databaseUrl: strin
     return {
       driverName,
       sharedDatabase: true,
-      open: async () => yieldingDriver(createPGliteDriver(db)),
+      open: async () => createPGliteDriver(db),
       close: () => db.close(),
     };
   }
@@ -53,38 +53,6 @@ export async function createConnector(driverName: DriverName, databaseUrl: strin
     sharedDatabase: false,
     open: async () => createPostgresJsDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER }),
     close: async () => undefined,
-  };
-}
-
-/**
- * PGlite runs each statement synchronously on this thread and resolves it without a turn of the
- * event loop, so while any loop of statements has work queued (a worker with a backlog, the raw
- * loop) timers and I/O never run: measured here, a 20 ms timer fired after 1,000 ms, when a
- * one-second query loop ended. The benchmark's clock, its producer and the runtime's own flush
- * and heartbeat timers would all stall. Until the adapter yields by itself (see
- * docs/benchmarks.md), every PGlite driver of the benchmark yields to the event loop after each
- * statement; the cost was below the noise (3.6k–4.4k statements/s either way).
- */
-export function yieldingDriver(inner: Driver): Driver {
-  const yieldAfter = async <T>(result: Promise<T>): Promise<T> => {
-    const value = await result;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    return value;
-  };
-  const wrap = (target: Queryable): Queryable => ({
-    query: (text, params, options) => yieldAfter(target.query(text, params, options)),
-    exec: (text) => yieldAfter(target.exec(text)),
-  });
-  const outer = wrap(inner);
-  return {
-    specificationVersion: inner.specificationVersion,
-    name: inner.name,
-    capabilities: inner.capabilities,
-    query: outer.query,
-    exec: outer.exec,
-    transaction: (fn) => yieldAfter(inner.transaction((tx) => fn(wrap(tx)))),
-    listen: (channel, onPayload, events) => inner.listen(channel, onPayload, events),
-    close: () => inner.close(),
   };
 }
 
