@@ -1,7 +1,8 @@
 export * from './driver.js';
 export * from './errors.js';
 export { assertConnectionString, redactConnectionString } from './connection.js';
-export type { SchemaOptions } from './names.js';
+export { assertChannelName, type SchemaOptions } from './names.js';
+export { ReconnectingListener, type ReconnectingListenerOptions } from './listen.js';
 export {
   SCHEMA_VERSION,
   getInstallSql,

@@ -41,6 +41,19 @@ function checkIdentifier(value: string, what: string, max: number): void {
   }
 }
 
+/**
+ * Throws unless `channel` is a name an adapter can LISTEN on: the same lower-case identifier
+ * rule as the names above (it is spliced, quoted, into LISTEN). `driverName` prefixes the message.
+ */
+export function assertChannelName(channel: string, driverName: string): void {
+  if (typeof channel !== 'string' || !IDENTIFIER.test(channel)) {
+    throw invalidArgument(
+      `pgqueue (${driverName}): channel "${String(channel)}" is not allowed: use lower-case letters, digits and ` +
+        `underscores, starting with a letter or underscore.`,
+    );
+  }
+}
+
 export function resolveNames(options: SchemaOptions = {}): Names {
   const prefix = options.prefix ?? '';
   if (prefix !== '') checkIdentifier(prefix, 'prefix', MAX_PREFIX);

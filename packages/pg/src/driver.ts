@@ -1,6 +1,8 @@
 import {
   DRIVER_SPECIFICATION_VERSION,
   PgQueueError,
+  ReconnectingListener,
+  assertChannelName,
   assertConnectionString,
   invalidArgument,
   type Driver,
@@ -33,9 +35,6 @@ export interface PgDriver extends Driver {
 }
 
 const DRIVER_NAME = 'pg';
-const CHANNEL = /^[a-z_][a-z0-9_]*$/;
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
 
 /**
  * A pgqueue driver on node-postgres. Given a connection string it owns the pool it creates and
@@ -61,7 +60,7 @@ export function createPgDriver(poolOrConnectionString: PgPool | string, options:
   }
 
   let closing: Promise<void> | undefined;
-  const listeners = new Set<PgListener>();
+  const listeners = new Set<ReconnectingListener>();
 
   const assertOpen = () => {
     if (closing !== undefined || pool.ending) {
@@ -115,15 +114,10 @@ export function createPgDriver(poolOrConnectionString: PgPool | string, options:
 
     async listen(channel, onPayload, events = {}): Promise<ListenHandle> {
       assertOpen();
-      assertChannel(channel);
-      const listener = new PgListener(pool.options, channel, onPayload, events, () => listeners.delete(listener));
+      assertChannelName(channel, DRIVER_NAME);
+      const listener = pgListener(pool.options, channel, onPayload, events, () => listeners.delete(listener));
       listeners.add(listener);
-      try {
-        await listener.start();
-      } catch (error) {
-        await listener.close();
-        throw error;
-      }
+      await listener.start();
       return { close: () => listener.close() };
     },
 
@@ -185,143 +179,76 @@ function oneAtATime(client: PgQueryTarget): PgQueryTarget {
   };
 }
 
-function assertChannel(channel: string): void {
-  if (typeof channel !== 'string' || !CHANNEL.test(channel)) {
-    throw invalidArgument(
-      `pgqueue (${DRIVER_NAME}): channel "${String(channel)}" is not allowed: use lower-case letters, digits and ` +
-        `underscores, starting with a letter or underscore.`,
-    );
-  }
-}
-
 function transactionAborted(): Error {
   return Object.assign(new Error('Transaction was rolled back instead of committed: a statement in it had failed'), {
     code: '25P02',
   });
 }
 
-function safely(callback: (() => void) | undefined): void {
-  try {
-    callback?.();
-  } catch {
-    // A throwing callback of the caller's must not break the connection or the reconnect loop.
-  }
-}
-
 /**
  * One LISTEN on its own Client, outside the pool: a pooled connection would be handed to other
- * queries and its LISTEN would be lost on release. Reconnects with backoff when the connection
- * is lost and LISTENs again.
+ * queries and its LISTEN would be lost on release. A lost Client is ended, and each attempt of
+ * the reconnect loop opens a new one.
  */
-class PgListener {
-  #client: PgListenClient | undefined;
-  #connecting: PgListenClient | undefined;
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+function pgListener(
+  poolOptions: PgPoolOptions,
+  channel: string,
+  onPayload: (payload: string) => void,
+  events: ListenEvents,
+  onClosed: () => void,
+): ReconnectingListener {
+  let current: PgListenClient | undefined;
+  let connecting: PgListenClient | undefined;
+  const listener: ReconnectingListener = new ReconnectingListener({
+    driverName: DRIVER_NAME,
+    onPayload,
+    events,
+    onClosed,
 
-  constructor(
-    private readonly poolOptions: PgPoolOptions,
-    private readonly channel: string,
-    private readonly onPayload: (payload: string) => void,
-    private readonly events: ListenEvents,
-    private readonly onClosed: () => void,
-  ) {}
-
-  async start(): Promise<void> {
-    this.#client = await this.#open();
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#closed = true;
-      this.#wake?.();
-      const current = this.#client;
-      const connecting = this.#connecting;
-      this.#client = this.#connecting = undefined;
-      // Not awaited: against an unreachable host the attempt only ends at its connect timeout.
-      // Ending it makes the attempt fail, and the reconnect loop stops on #closed.
-      connecting?.end().catch(() => {});
-      await current?.end().catch(() => {});
-      this.onClosed();
-    })();
-    return this.#closing;
-  }
-
-  async #open(): Promise<PgListenClient> {
-    const client = createListenClient(this.poolOptions);
-    this.#connecting = client;
-    // 'connecting' until LISTEN succeeded, then 'open'; a loss while connecting fails the attempt.
-    const link: { state: 'connecting' | 'open' | 'lost' } = { state: 'connecting' };
-    const gone = (error: Error) => {
-      const wasOpen = link.state === 'open';
-      link.state = 'lost';
-      if (wasOpen) this.#lost(client, error);
-    };
-    // pg emits 'error' on a Client whose socket fails; unhandled, that event kills the process.
-    client.on('error', gone);
-    client.on('end', () => gone(new Error('The LISTEN connection ended')));
-    client.on('notification', (message) => {
-      if (link.state !== 'lost' && !this.#closed && message.channel === this.channel) {
-        try {
-          this.onPayload(message.payload ?? '');
-        } catch (error) {
-          this.#report(error);
-        }
-      }
-    });
-    try {
-      await client.connect();
-      await client.query(`LISTEN "${this.channel}"`);
-      if (link.state === 'lost') throw new Error('The LISTEN connection was lost while subscribing');
-      if (this.#closed) throw new PgQueueError('DRIVER_CLOSED', 'pgqueue (pg): the listener was closed.');
-    } catch (error) {
-      link.state = 'lost';
-      await client.end().catch(() => {});
-      throw error;
-    } finally {
-      if (this.#connecting === client) this.#connecting = undefined;
-    }
-    link.state = 'open';
-    return client;
-  }
-
-  #lost(client: PgListenClient, error: Error): void {
-    if (this.#closed || this.#client !== client) return;
-    this.#client = undefined;
-    this.#report(error);
-    client.end().catch(() => {});
-    void this.#reconnect();
-  }
-
-  async #reconnect(): Promise<void> {
-    let delay = FIRST_RETRY_MS;
-    while (!this.#closed) {
-      await this.#sleep(delay);
-      if (this.#closed) return;
-      try {
-        this.#client = await this.#open();
-        safely(this.events.onReconnect);
-        return;
-      } catch (error) {
-        if (this.#closed) return;
-        this.#report(error);
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
+    async subscribe() {
+      const client = createListenClient(poolOptions);
+      connecting = client;
+      // 'connecting' until LISTEN succeeded, then 'open'; a loss while connecting fails the attempt.
+      const link: { state: 'connecting' | 'open' | 'lost' } = { state: 'connecting' };
+      const gone = (error: Error) => {
+        const wasOpen = link.state === 'open';
+        link.state = 'lost';
+        if (!wasOpen || current !== client) return;
+        current = undefined;
+        listener.lost(error);
+        client.end().catch(() => {});
       };
-    });
-  }
+      // pg emits 'error' on a Client whose socket fails; unhandled, that event kills the process.
+      client.on('error', gone);
+      client.on('end', () => gone(new Error('The LISTEN connection ended')));
+      client.on('notification', (message) => {
+        if (link.state !== 'lost' && message.channel === channel) listener.deliver(message.payload ?? '');
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN "${channel}"`);
+        if (link.state === 'lost') throw new Error('The LISTEN connection was lost while subscribing');
+        if (listener.closed) throw new PgQueueError('DRIVER_CLOSED', 'pgqueue (pg): the listener was closed.');
+      } catch (error) {
+        link.state = 'lost';
+        await client.end().catch(() => {});
+        throw error;
+      } finally {
+        if (connecting === client) connecting = undefined;
+      }
+      link.state = 'open';
+      current = client;
+    },
 
-  #report(error: unknown): void {
-    safely(() => this.events.onError?.(error));
-  }
+    async shutdown() {
+      const open = current;
+      const pending = connecting;
+      current = connecting = undefined;
+      // Not awaited: against an unreachable host the attempt only ends at its connect timeout.
+      // Ending it makes the attempt fail, and the reconnect loop stops on `closed`.
+      pending?.end().catch(() => {});
+      await open?.end().catch(() => {});
+    },
+  });
+  return listener;
 }

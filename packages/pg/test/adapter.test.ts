@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueError, sqlStateOf, toPgQueueError, type Driver } from '@pgqueue/core';
+import { listenOutageCases, waitFor } from '@pgqueue/core/testing';
 import { createListenClient } from '../src/client.js';
 import { createPgDriver, pgQueryable } from '../src/index.js';
-import { startOutageProxy, waitUntil, type OutageProxy } from './proxy.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) {
@@ -265,10 +265,10 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
       await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [
         applicationName,
       ]);
-      await waitUntil('the terminated backend to go away', async () => (await backends(applicationName)) === 0);
+      await waitFor('the terminated backend to go away', async () => (await backends(applicationName)) === 0);
       // The pool's 'error' event fired for the idle client; unhandled, it would have crashed the process.
       let result: unknown;
-      await waitUntil('a query to succeed again', async () => {
+      await waitFor('a query to succeed again', async () => {
         result = await owned.query('SELECT 2 AS two').catch(() => undefined);
         return result !== undefined;
       });
@@ -292,7 +292,7 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
       const handle = await driver.listen(channel, (payload) => received.push(payload));
       await admin.query('SELECT pg_notify($1, $2)', [channel, 'hello']);
       await admin.query('SELECT pg_notify($1, $2)', [channel, '']);
-      await waitUntil('two notifications', () => received.length === 2);
+      await waitFor('two notifications', () => received.length === 2);
       expect(received).toEqual(['hello', '']);
       await handle.close();
       await admin.query('SELECT pg_notify($1, $2)', [channel, 'late']);
@@ -311,7 +311,7 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
         // The pool's only connection is held by the transaction while the notification arrives.
         await single.transaction(async () => {
           await admin.query('SELECT pg_notify($1, $2)', [channel, 'during']);
-          await waitUntil('the notification', () => received.length === 1);
+          await waitFor('the notification', () => received.length === 1);
         });
         expect(received).toEqual(['during']);
       } finally {
@@ -333,7 +333,7 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
           onError: (error) => errors.push(error),
         });
         await admin.query('SELECT pg_notify($1, $2)', [channel, 'before']);
-        await waitUntil('the first notification', () => received.length === 1);
+        await waitFor('the first notification', () => received.length === 1);
 
         const terminated = await admin.query(
           `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -341,70 +341,25 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
           [applicationName],
         );
         expect(terminated.rowCount).toBe(1);
-        await waitUntil('onReconnect', () => reconnects === 1);
+        await waitFor('onReconnect', () => reconnects === 1);
         expect(errors.length).toBeGreaterThan(0);
         expect(sqlStateOf(errors[0])).toBe('57P01');
 
         await admin.query('SELECT pg_notify($1, $2)', [channel, 'after']);
-        await waitUntil('the notification after reconnecting', () => received.length === 2);
+        await waitFor('the notification after reconnecting', () => received.length === 2);
         expect(received).toEqual(['before', 'after']);
       } finally {
         await owned.close();
       }
-      await waitUntil('the LISTEN connection to end', async () => (await backends(applicationName)) === 0);
+      await waitFor('the LISTEN connection to end', async () => (await backends(applicationName)) === 0);
     });
 
-    describe('through an outage', () => {
-      let proxy: OutageProxy;
-      beforeAll(async () => {
-        proxy = await startOutageProxy(url);
-      });
-      afterAll(async () => {
-        await proxy?.close();
-      });
-
-      it('keeps retrying while the server is unreachable and LISTENs again when it is back', async () => {
-        proxy.up();
-        const owned = createPgDriver(proxy.url, { max: 1 });
-        const channel = `pgq_outage_${suffix()}`;
-        const received: string[] = [];
-        const errors: unknown[] = [];
-        let reconnects = 0;
-        try {
-          await owned.listen(channel, (payload) => received.push(payload), {
-            onReconnect: () => reconnects++,
-            onError: (error) => errors.push(error),
-          });
-          proxy.down();
-          await waitUntil('several failed attempts', () => errors.length >= 3);
-          expect(reconnects).toBe(0);
-          proxy.up();
-          await waitUntil('onReconnect', () => reconnects === 1, 15_000);
-          await admin.query('SELECT pg_notify($1, $2)', [channel, 'back']);
-          await waitUntil('the notification after the outage', () => received.length === 1);
-          expect(received).toEqual(['back']);
-        } finally {
-          await owned.close();
-        }
-      });
-
-      it('stops retrying when closed during an outage', async () => {
-        proxy.up();
-        const owned = createPgDriver(proxy.url, { max: 1 });
-        const errors: unknown[] = [];
-        const handle = await owned.listen(`pgq_outage_${suffix()}`, () => {}, { onError: (e) => errors.push(e) });
-        proxy.down();
-        await waitUntil('a failed attempt', () => errors.length >= 2);
-        const started = Date.now();
-        await handle.close();
-        await owned.close();
-        expect(Date.now() - started).toBeLessThan(1_000);
-        const attempts = proxy.accepted;
-        await new Promise((resolve) => setTimeout(resolve, 700));
-        expect(proxy.accepted).toBe(attempts);
-        proxy.up();
-      });
-    });
+    describe('through an outage', () =>
+      listenOutageCases({
+        url,
+        createDriver: (proxyUrl) => createPgDriver(proxyUrl, { max: 1 }),
+        notify: (channel, payload) => admin.query('SELECT pg_notify($1, $2)', [channel, payload]),
+      }));
   });
 
   describe('close', () => {
@@ -430,7 +385,7 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
       await owned.close();
       await owned.close();
       expect(owned.pool.ending).toBe(true);
-      await waitUntil('every connection to end', async () => (await backends(applicationName)) === 0);
+      await waitFor('every connection to end', async () => (await backends(applicationName)) === 0);
       for (const attempt of [
         owned.query('SELECT 1'),
         owned.exec('SELECT 1'),

@@ -1,6 +1,7 @@
 import {
   DRIVER_SPECIFICATION_VERSION,
   PgQueueError,
+  assertChannelName,
   invalidArgument,
   type Driver,
   type ListenHandle,
@@ -21,7 +22,6 @@ export interface PGliteDriver extends Driver {
 }
 
 const DRIVER_NAME = 'pglite';
-const CHANNEL = /^[a-z_][a-z0-9_]*$/;
 
 /**
  * A pgqueue driver on PGlite, PostgreSQL in-process. Without `db` it creates its own database
@@ -77,7 +77,7 @@ export function createPGliteDriver(db?: PGliteDatabase, options: PGliteDriverOpt
 
     async listen(channel, onPayload, events = {}): Promise<ListenHandle> {
       assertOpen();
-      assertChannel(channel);
+      assertChannelName(channel, DRIVER_NAME);
       // Quoted, so a channel that is a keyword ("select") still parses in PGlite's LISTEN.
       const quoted = `"${channel}"`;
       let active = true;
@@ -156,13 +156,4 @@ function queryableOn(target: PGliteQueryTarget, beforeStatement: () => void): Qu
  */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
-}
-
-function assertChannel(channel: string): void {
-  if (typeof channel !== 'string' || !CHANNEL.test(channel)) {
-    throw invalidArgument(
-      `pgqueue (${DRIVER_NAME}): channel "${String(channel)}" is not allowed: use lower-case letters, digits and ` +
-        `underscores, starting with a letter or underscore.`,
-    );
-  }
 }

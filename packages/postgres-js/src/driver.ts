@@ -1,6 +1,8 @@
 import {
   DRIVER_SPECIFICATION_VERSION,
   PgQueueError,
+  ReconnectingListener,
+  assertChannelName,
   assertConnectionString,
   invalidArgument,
   type Driver,
@@ -30,9 +32,6 @@ export interface PostgresJsDriver extends Driver {
 }
 
 const DRIVER_NAME = 'postgres-js';
-const CHANNEL = /^[a-z_][a-z0-9_]*$/;
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
 
 /**
  * A pgqueue driver on postgres.js. Given a connection string it owns the `sql` it creates and
@@ -57,7 +56,7 @@ export function createPostgresJsDriver(
   }
 
   let closing: Promise<void> | undefined;
-  const listeners = new Set<PostgresJsListener>();
+  const listeners = new Set<ReconnectingListener>();
   const assertOpen = () => {
     if (closing !== undefined) {
       throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver was closed.`);
@@ -98,15 +97,10 @@ export function createPostgresJsDriver(
 
     async listen(channel, onPayload, events = {}): Promise<ListenHandle> {
       assertOpen();
-      assertChannel(channel);
-      const listener = new PostgresJsListener(sql.options, channel, onPayload, events, () => listeners.delete(listener));
+      assertChannelName(channel, DRIVER_NAME);
+      const listener = postgresJsListener(sql.options, channel, onPayload, events, () => listeners.delete(listener));
       listeners.add(listener);
-      try {
-        await listener.start();
-      } catch (error) {
-        await listener.close();
-        throw error;
-      }
+      await listener.start();
       return { close: () => listener.close() };
     },
 
@@ -161,118 +155,43 @@ function assertNoTransform(options: PostgresJsOptions | undefined): void {
   }
 }
 
-function assertChannel(channel: string): void {
-  if (typeof channel !== 'string' || !CHANNEL.test(channel)) {
-    throw invalidArgument(
-      `pgqueue (${DRIVER_NAME}): channel "${String(channel)}" is not allowed: use lower-case letters, digits and ` +
-        `underscores, starting with a letter or underscore.`,
-    );
-  }
-}
-
-function safely(callback: (() => void) | undefined): void {
-  try {
-    callback?.();
-  } catch {
-    // A throwing callback of the caller's must not break the connection or the reconnect loop.
-  }
-}
-
 /**
  * One LISTEN on its own one-connection postgres.js instance. postgres.js's `sql.listen` also
  * re-LISTENs after a lost connection, but once it has, the `unlisten()` it returned no longer
  * removes the callback (it holds the listener object of before the reconnect), so a closed
- * handle would keep receiving; this loop owns its connection and its lifecycle instead.
+ * handle would keep receiving; the reconnect loop here owns the connection's lifecycle instead.
  */
-class PostgresJsListener {
-  readonly #sql: PostgresJsSql;
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #listening = false;
+function postgresJsListener(
+  base: PostgresJsOptions,
+  channel: string,
+  onPayload: (payload: string) => void,
+  events: ListenEvents,
+  onClosed: () => void,
+): ReconnectingListener {
   /** Set by every close of the connection; an attempt that sees it set lost its connection. */
-  #dropped = false;
-  #wake: (() => void) | undefined;
-
-  constructor(
-    base: PostgresJsOptions,
-    private readonly channel: string,
-    private readonly onPayload: (payload: string) => void,
-    private readonly events: ListenEvents,
-    private readonly onClosed: () => void,
-  ) {
-    this.#sql = createListenSql(base, {
-      onnotify: (notifiedChannel, payload) => {
-        if (this.#closed || notifiedChannel !== this.channel) return;
-        try {
-          this.onPayload(payload);
-        } catch (error) {
-          this.#report(error);
-        }
-      },
-      onclose: () => this.#onConnectionClosed(),
-    });
-  }
-
-  start(): Promise<void> {
-    return this.#subscribe();
-  }
-
-  close(): Promise<void> {
-    this.#closing ??= (async () => {
-      this.#closed = true;
-      this.#wake?.();
-      // timeout 0: a pending attempt against an unreachable server is destroyed, not awaited.
-      await this.#sql.end({ timeout: 0 }).catch(() => {});
-      this.onClosed();
-    })();
-    return this.#closing;
-  }
-
-  async #subscribe(): Promise<void> {
-    this.#dropped = false;
-    await this.#sql.unsafe(`LISTEN "${this.channel}"`);
-    if (this.#dropped) throw new Error('The LISTEN connection was lost while subscribing');
-    if (this.#closed) throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the listener was closed.`);
-    this.#listening = true;
-  }
-
-  #onConnectionClosed(): void {
-    this.#dropped = true;
-    if (this.#closed || !this.#listening) return;
-    this.#listening = false;
-    this.#report(new Error('The LISTEN connection was closed'));
-    void this.#reconnect();
-  }
-
-  async #reconnect(): Promise<void> {
-    let delay = FIRST_RETRY_MS;
-    while (!this.#closed) {
-      await this.#sleep(delay);
-      if (this.#closed) return;
-      try {
-        // The instance opens a new connection for the statement.
-        await this.#subscribe();
-        safely(this.events.onReconnect);
-        return;
-      } catch (error) {
-        if (this.#closed) return;
-        this.#report(error);
-        delay = Math.min(delay * 2, MAX_RETRY_MS);
-      }
-    }
-  }
-
-  #sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.#wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  #report(error: unknown): void {
-    safely(() => this.events.onError?.(error));
-  }
+  let dropped = false;
+  const sql = createListenSql(base, {
+    onnotify: (notifiedChannel, payload) => {
+      if (notifiedChannel === channel) listener.deliver(payload);
+    },
+    onclose: () => {
+      dropped = true;
+      listener.lost(new Error('The LISTEN connection was closed'));
+    },
+  });
+  const listener: ReconnectingListener = new ReconnectingListener({
+    driverName: DRIVER_NAME,
+    onPayload,
+    events,
+    onClosed,
+    async subscribe() {
+      dropped = false;
+      // After a loss the instance opens a new connection for the statement.
+      await sql.unsafe(`LISTEN "${channel}"`);
+      if (dropped) throw new Error('The LISTEN connection was lost while subscribing');
+    },
+    // timeout 0: a pending attempt against an unreachable server is destroyed, not awaited.
+    shutdown: () => sql.end({ timeout: 0 }),
+  });
+  return listener;
 }

@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueError, sqlStateOf, toPgQueueError, type Driver, type Queryable } from '@pgqueue/core';
+import { listenOutageCases, waitFor } from '@pgqueue/core/testing';
 import { createPostgresJsDriver, postgresJsQueryable } from '../src/index.js';
-import { startOutageProxy, waitUntil, type OutageProxy } from './proxy.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
 if (!DATABASE_URL) {
@@ -261,7 +261,7 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
       const handle = await driver.listen(channel, (payload) => received.push(payload));
       await notify(channel, 'hello');
       await notify(channel, '');
-      await waitUntil('two notifications', () => received.length === 2);
+      await waitFor('two notifications', () => received.length === 2);
       expect(received).toEqual(['hello', '']);
       await handle.close();
       await notify(channel, 'late');
@@ -279,7 +279,7 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
         // The pool's only connection is held by the transaction while the notification arrives.
         await single.transaction(async () => {
           await notify(channel, 'during');
-          await waitUntil('the notification', () => received.length === 1);
+          await waitFor('the notification', () => received.length === 1);
         });
         expect(received).toEqual(['during']);
       } finally {
@@ -301,17 +301,17 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
           onError: (error) => errors.push(error),
         });
         await notify(channel, 'before');
-        await waitUntil('the first notification', () => received.length === 1);
+        await waitFor('the first notification', () => received.length === 1);
 
         const terminated = await admin`
           SELECT pg_terminate_backend(pid) FROM pg_stat_activity
            WHERE application_name = ${applicationName} AND query ILIKE 'listen%' AND pid <> pg_backend_pid()`;
         expect(terminated.count).toBe(1);
-        await waitUntil('onReconnect', () => reconnects === 1);
+        await waitFor('onReconnect', () => reconnects === 1);
         expect(errors.length).toBeGreaterThan(0);
 
         await notify(channel, 'after');
-        await waitUntil('the notification after reconnecting', () => received.length === 2);
+        await waitFor('the notification after reconnecting', () => received.length === 2);
         expect(received).toEqual(['before', 'after']);
 
         // postgres.js's own sql.listen fails exactly here: after a reconnect its unlisten() is a no-op.
@@ -325,57 +325,12 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
       }
     });
 
-    describe('through an outage', () => {
-      let proxy: OutageProxy;
-      beforeAll(async () => {
-        proxy = await startOutageProxy(url);
-      });
-      afterAll(async () => {
-        await proxy?.close();
-      });
-
-      it('keeps retrying while the server is unreachable and LISTENs again when it is back', async () => {
-        proxy.up();
-        const owned = createPostgresJsDriver(proxy.url, { max: 1 });
-        const channel = `pgq_outage_${suffix()}`;
-        const received: string[] = [];
-        const errors: unknown[] = [];
-        let reconnects = 0;
-        try {
-          await owned.listen(channel, (payload) => received.push(payload), {
-            onReconnect: () => reconnects++,
-            onError: (error) => errors.push(error),
-          });
-          proxy.down();
-          await waitUntil('several failed attempts', () => errors.length >= 3);
-          expect(reconnects).toBe(0);
-          proxy.up();
-          await waitUntil('onReconnect', () => reconnects === 1, 15_000);
-          await notify(channel, 'back');
-          await waitUntil('the notification after the outage', () => received.length === 1);
-          expect(received).toEqual(['back']);
-        } finally {
-          await owned.close();
-        }
-      });
-
-      it('stops retrying when closed during an outage', async () => {
-        proxy.up();
-        const owned = createPostgresJsDriver(proxy.url, { max: 1 });
-        const errors: unknown[] = [];
-        const handle = await owned.listen(`pgq_outage_${suffix()}`, () => {}, { onError: (e) => errors.push(e) });
-        proxy.down();
-        await waitUntil('a failed attempt', () => errors.length >= 2);
-        const started = Date.now();
-        await handle.close();
-        await owned.close();
-        expect(Date.now() - started).toBeLessThan(1_000);
-        const attempts = proxy.accepted;
-        await new Promise((resolve) => setTimeout(resolve, 700));
-        expect(proxy.accepted).toBe(attempts);
-        proxy.up();
-      });
-    });
+    describe('through an outage', () =>
+      listenOutageCases({
+        url,
+        createDriver: (proxyUrl) => createPostgresJsDriver(proxyUrl, { max: 1 }),
+        notify,
+      }));
   });
 
   describe('close', () => {
@@ -399,7 +354,7 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
       expect(await backends(applicationName)).toBe(3);
       await owned.close();
       await owned.close();
-      await waitUntil('every connection to end', async () => (await backends(applicationName)) === 0);
+      await waitFor('every connection to end', async () => (await backends(applicationName)) === 0);
       expect(toPgQueueError(await rejectionOf(Promise.resolve(owned.sql.unsafe('SELECT 1'))), { operation: 'test' }).code).toBe(
         'CONNECTION_FAILED',
       );

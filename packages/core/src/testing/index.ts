@@ -16,6 +16,8 @@ import { openFixture, skipReason, type ConformanceTarget, type Fixture } from '.
 export type { ConformanceTarget, Fixture } from './target.js';
 export { countingDriver } from './counting.js';
 export { openFixture, skipReason } from './target.js';
+export { listenOutageCases, type ListenOutageOptions } from './outage.suite.js';
+export { startOutageProxy, type OutageProxy } from './proxy.js';
 export { sleep, waitFor } from './wait.js';
 export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
 

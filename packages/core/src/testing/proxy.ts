@@ -66,12 +66,3 @@ export async function startOutageProxy(databaseUrl: string): Promise<OutageProxy
     },
   };
 }
-
-/** Polls `check` every 20 ms until it holds, or fails naming `what` after `timeoutMs`. */
-export async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

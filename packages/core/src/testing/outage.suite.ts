@@ -1,0 +1,72 @@
+/**
+ * LISTEN through a server outage, for the adapters on a server connection: the listener keeps
+ * retrying while the server is unreachable, LISTENs again when it is back, and stops retrying
+ * when closed. Call inside a describe; the cases run against an outage proxy in front of `url`.
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Driver } from '../driver.js';
+import { startOutageProxy, type OutageProxy } from './proxy.js';
+import { waitFor } from './wait.js';
+
+export interface ListenOutageOptions {
+  /** The real server's connection string. */
+  url: string;
+  /** A driver (pool size 1) on the given connection string, which points at the proxy. */
+  createDriver(url: string): Driver;
+  /** Sends a notification through a connection of the test's own to the real server. */
+  notify(channel: string, payload: string): Promise<unknown>;
+}
+
+export function listenOutageCases({ url, createDriver, notify }: ListenOutageOptions): void {
+  const suffix = () => randomBytes(4).toString('hex');
+  let proxy: OutageProxy;
+  beforeAll(async () => {
+    proxy = await startOutageProxy(url);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  it('keeps retrying while the server is unreachable and LISTENs again when it is back', async () => {
+    proxy.up();
+    const owned = createDriver(proxy.url);
+    const channel = `pgq_outage_${suffix()}`;
+    const received: string[] = [];
+    const errors: unknown[] = [];
+    let reconnects = 0;
+    try {
+      await owned.listen(channel, (payload) => received.push(payload), {
+        onReconnect: () => reconnects++,
+        onError: (error) => errors.push(error),
+      });
+      proxy.down();
+      await waitFor('several failed attempts', () => errors.length >= 3);
+      expect(reconnects).toBe(0);
+      proxy.up();
+      await waitFor('onReconnect', () => reconnects === 1, 15_000);
+      await notify(channel, 'back');
+      await waitFor('the notification after the outage', () => received.length === 1);
+      expect(received).toEqual(['back']);
+    } finally {
+      await owned.close();
+    }
+  });
+
+  it('stops retrying when closed during an outage', async () => {
+    proxy.up();
+    const owned = createDriver(proxy.url);
+    const errors: unknown[] = [];
+    const handle = await owned.listen(`pgq_outage_${suffix()}`, () => {}, { onError: (e) => errors.push(e) });
+    proxy.down();
+    await waitFor('a failed attempt', () => errors.length >= 2);
+    const started = Date.now();
+    await handle.close();
+    await owned.close();
+    expect(Date.now() - started).toBeLessThan(1_000);
+    const attempts = proxy.accepted;
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(proxy.accepted).toBe(attempts);
+    proxy.up();
+  });
+}
