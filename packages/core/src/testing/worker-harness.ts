@@ -105,10 +105,15 @@ export function gate(): { promise: Promise<void>; open(): void } {
 
 /** The same driver, reporting that LISTEN is unavailable (as Kysely will), so the worker polls. */
 export function withoutListen(driver: Driver): Driver {
+  return withCapabilities(driver, { listen: false });
+}
+
+/** The same driver, reporting other capabilities (e.g. concurrent queries on PGlite, which queues them itself). */
+export function withCapabilities(driver: Driver, capabilities: Partial<Driver['capabilities']>): Driver {
   return {
     specificationVersion: driver.specificationVersion,
     name: driver.name,
-    capabilities: { ...driver.capabilities, listen: false },
+    capabilities: { ...driver.capabilities, ...capabilities },
     query: (text, params, options) => driver.query(text, params, options),
     exec: (text) => driver.exec(text),
     transaction: (fn) => driver.transaction(fn),

@@ -1,13 +1,13 @@
 /** The worker runtime doing its job: draining, concurrency limits, failures and retries, dedupe. */
 import { expect, it } from 'vitest';
 import { PgQueueError } from '../errors.js';
-import type { JobId } from '../job.js';
-import { Queries, type CompleteBatch } from '../queries.js';
+import type { Job, JobId } from '../job.js';
+import { Queries, type CompleteBatch, type DequeueOptions } from '../queries.js';
 import type { WorkerJob } from '../worker/job.js';
 import { QueueManager } from '../worker/queue-manager.js';
 import { RetryLater } from '../worker/retry.js';
 import { countingDriver } from './counting.js';
-import { gate, type WorkerHarness } from './worker-harness.js';
+import { gate, withCapabilities, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
 
 export interface RuntimeCaseOptions {
@@ -261,6 +261,66 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     ]);
     expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
       { entrypoint, status: 'successful', count: 5 },
+    ]);
+  });
+
+  it('stops claiming jobs while its completions lag: at most maxConcurrentTasks + completion.batchSize unwritten', async () => {
+    // On PGlite the worker would otherwise queue its fetches behind the held completion and never
+    // show the pile-up; PGlite queues concurrent statements itself.
+    const driver = withCapabilities(await h.driver(), { concurrentQueries: true });
+    const entrypoint = h.fx().entrypoint('lagging');
+    const total = 60;
+    await h.fx().queries.enqueue(Array.from({ length: total }, () => ({ entrypoint })));
+    const bound = 5 + 5; // maxConcurrentTasks + completion.batchSize below
+    const held = gate();
+    let fetched = 0;
+    let written = 0;
+    let mostUnwritten = 0;
+    let flushes = 0;
+    class LaggingQueries extends Queries {
+      override async dequeue(options: DequeueOptions): Promise<Job[]> {
+        const jobs = await super.dequeue(options);
+        fetched += jobs.length;
+        mostUnwritten = Math.max(mostUnwritten, fetched - written);
+        return jobs;
+      }
+      override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+        flushes++;
+        await held.promise;
+        await sleep(20); // still slow once let go
+        const done = await super.completeJobs(batch);
+        written += done.length;
+        return done;
+      }
+    }
+    const picked = async () =>
+      (await h.fx().queries.queueSize())
+        .filter((row) => row.entrypoint === entrypoint && row.status === 'picked')
+        .reduce((sum, row) => sum + row.count, 0);
+    const worker = await h.worker({
+      driver,
+      queries: new LaggingQueries(driver, { schema: h.fx().schema }),
+      batchSize: 5,
+      maxConcurrentTasks: 5,
+      completion: { batchSize: 5, flushIntervalMs: 1 },
+      // Only a finished flush (or handler) may wake a worker whose slots are taken by unwritten outcomes.
+      pollIntervalMs: 3_600_000,
+    });
+    worker.qm.entrypoint(entrypoint, () => undefined);
+    const running = worker.run();
+    await waitFor('a completion to be held', () => flushes > 0);
+    await sleep(200); // ample time to claim all 60 jobs for a worker that ignores its unwritten outcomes
+    expect(fetched).toBe(bound);
+    expect(await picked()).toBe(bound);
+    held.open();
+    await waitFor('every job to be written', () => written === total);
+    expect(mostUnwritten).toBeLessThanOrEqual(bound);
+    expect(await picked()).toBe(0);
+    await worker.qm.stop();
+    await running;
+    expect(worker.errors).toEqual([]);
+    expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: total },
     ]);
   });
 

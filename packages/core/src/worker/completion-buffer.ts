@@ -4,7 +4,8 @@
  * for the held failures, each sent only when it has rows. A flush starts when `batchSize`
  * outcomes are waiting or `flushIntervalMs` after the first one arrived, so a busy worker sends
  * one completion statement for many fetches instead of one per job. A failed statement keeps its
- * rows and is tried again with backoff; the worker flushes what is left when it stops.
+ * rows and is tried again with backoff; the worker flushes what is left when it stops. The worker
+ * counts `pending` outcomes against its fetch capacity, so slow writes slow its claiming.
  */
 import type { CompletionStatus, JobError, JobId } from '../job.js';
 import type { Queries, RetryRequest } from '../queries.js';
@@ -36,6 +37,8 @@ export class CompletionBuffer {
   private holds: { id: JobId; error: JobError }[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private writing: Promise<boolean> | undefined;
+  /** Outcomes taken by the flush under way whose statement has not returned yet. */
+  private inFlight = 0;
   private failures = 0;
 
   constructor(
@@ -49,6 +52,11 @@ export class CompletionBuffer {
   /** Outcomes waiting to be written. */
   get size(): number {
     return this.completeIds.length + this.retries.length + this.holds.length;
+  }
+
+  /** Outcomes not written yet: buffered, or in a statement under way. Their jobs are still picked. */
+  get pending(): number {
+    return this.size + this.inFlight;
   }
 
   complete(id: JobId, status: CompletionStatus): void {
@@ -98,6 +106,7 @@ export class CompletionBuffer {
   private write(): Promise<boolean> {
     this.writing ??= this.writeBuffered().finally(() => {
       this.writing = undefined;
+      this.inFlight = 0;
       if (this.size > 0 && this.timer === undefined) {
         if (this.failures > 0) this.timer = setTimeout(() => void this.write(), this.backoffMs());
         else this.added();
@@ -117,6 +126,7 @@ export class CompletionBuffer {
     this.completeStatuses = [];
     this.retries = [];
     this.holds = [];
+    this.inFlight = ids.length + retries.length + holds.length;
     let written = true;
 
     if (ids.length > 0) {
@@ -129,6 +139,7 @@ export class CompletionBuffer {
         this.completeStatuses = statuses.concat(this.completeStatuses);
         this.hooks.onError(error, 'complete');
       }
+      this.inFlight -= ids.length;
     }
     if (retries.length > 0) {
       try {
@@ -142,6 +153,7 @@ export class CompletionBuffer {
         this.retries = retries.concat(this.retries);
         this.hooks.onError(error, 'retry');
       }
+      this.inFlight -= retries.length;
     }
     if (holds.length > 0) {
       try {
@@ -155,6 +167,7 @@ export class CompletionBuffer {
         this.holds = holds.concat(this.holds);
         this.hooks.onError(error, 'hold');
       }
+      this.inFlight -= holds.length;
     }
     this.failures = written ? 0 : this.failures + 1;
     this.hooks.onFlushed();

@@ -10,7 +10,7 @@ export interface QueueManagerOptions extends SchemaOptions {
   queries?: Queries;
   /**
    * Most jobs one dequeue claims. Default 10. Each fetch asks for the smaller of this and the
-   * free slots, so the worker never claims a job it cannot start at once.
+   * free slots (see `completion.batchSize`), so the worker never claims a job it cannot start at once.
    */
   batchSize?: number;
   /**
@@ -25,7 +25,11 @@ export interface QueueManagerOptions extends SchemaOptions {
    */
   pollIntervalMs?: number;
   completion?: {
-    /** Flush when this many finished jobs are waiting. Default 100. */
+    /**
+     * Flush when this many finished jobs are waiting. Default 100. Unwritten outcomes beyond this
+     * many take fetch slots, so a worker holds at most `maxConcurrentTasks` + this many jobs
+     * picked but unwritten.
+     */
     batchSize?: number;
     /** Flush this long after the first finished job arrived. Default 10 ms. */
     flushIntervalMs?: number;

@@ -2,9 +2,11 @@
  * The worker runtime. A QueueManager serves the entrypoints registered on it from its own
  * driver: it claims batches with the dequeue statement (which enforces fleet-wide concurrency
  * limits), runs their handlers, and writes their outcomes through a CompletionBuffer, renewing
- * the leases of long jobs through a LeaseKeeper. While batches come back full it fetches again at
- * once; when one comes back short it waits for a notification naming one of its entrypoints, or
- * for the poll interval. Several QueueManagers (processes, machines) can serve the same queue.
+ * the leases of long jobs through a LeaseKeeper. Outcomes still waiting to be written count
+ * against its capacity beyond one completion batch, so slow completion slows fetching instead of
+ * piling up finished jobs. While batches come back full it fetches again at once; when one comes
+ * back short it waits for a notification naming one of its entrypoints, or for the poll interval.
+ * Several QueueManagers (processes, machines) can serve the same queue.
  */
 import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
@@ -125,10 +127,11 @@ export class QueueManager {
       {
         onError: (error, operation) => this.reportError(error, operation),
         onLeaseLost: (ids) => ids.forEach((id) => this.events.emit('leaseLost', id)),
-        // A written completion frees a slot under a concurrency limit, for this worker too; a
-        // draining worker waiting on a failed flush looks again once the retry went through.
+        // A written completion frees a slot under a concurrency limit, for this worker too, and
+        // capacity taken by unwritten outcomes; a draining worker waiting on a failed flush looks
+        // again once the retry went through.
         onFlushed: () => {
-          if ((this.hasLimits || this.drain) && this.state === 'running') this.wakeup.wake();
+          if ((this.hasLimits || this.drain || this.waitingForSlot) && this.state === 'running') this.wakeup.wake();
         },
       },
     );
@@ -252,8 +255,13 @@ export class QueueManager {
     // Drain: set once everything was written and a fetch after that still found nothing.
     let settledAndEmpty = false;
     while (this.state === 'running') {
-      const free = this.options.maxConcurrentTasks - this.running.size;
+      // Bound: maxConcurrentTasks + completion.batchSize unwritten jobs, so one full flush in flight never slows fetching.
+      const free =
+        this.options.maxConcurrentTasks -
+        this.running.size -
+        Math.max(0, this.buffer.pending - this.options.completionBatchSize);
       if (free <= 0) {
+        // Woken by a finished handler or by a finished flush.
         this.waitingForSlot = true;
         await this.wakeup.wait();
         this.waitingForSlot = false;
