@@ -1,16 +1,11 @@
 /**
  * Completion as the pre-batch code did it: a loop of one-job statements. These classes exist only
  * to be measured against the core's batch statement; the queue runtime takes them through its
- * `queries` option and otherwise runs unchanged (same fetch, same buffering, same connection).
- *
- * One addition: a worker fetches its next batch only once the jobs it holds are completed, as the
- * pre-batch loop did. The runtime itself does not wait for its completions before fetching more;
- * with a completion this slow it claimed 13,600 jobs in 3 s while committing 68, every per-job
- * statement queued behind the next fetch on the worker's connection, and stopping took 85 s to
- * flush (docs/benchmarks.md). Waiting gives `before` its best case, which makes the
- * after-versus-before ratio conservative.
+ * `queries` option and otherwise runs unchanged (same fetch, same buffering, same connection;
+ * the runtime stops fetching while its completions lag, so a slow completion cannot pile up
+ * claimed jobs).
  */
-import { Queries, type CompleteBatch, type DequeueOptions, type Driver, type Job, type JobId, type Queryable } from '@pgqueue/core';
+import { Queries, type CompleteBatch, type Driver, type JobId, type Queryable } from '@pgqueue/core';
 
 interface DeletedRow {
   id: string;
@@ -23,9 +18,6 @@ interface DeletedRow {
 export class PerJobCompletionQueries extends Queries {
   protected readonly deleteOneSql: string;
   protected readonly countOneSql: string;
-  /** Jobs this worker claimed whose completion has not been committed yet. */
-  private readonly held = new Set<JobId>();
-  private settled: (() => void) | undefined;
 
   constructor(driver: Driver, options: { schema: string }) {
     super(driver, options);
@@ -39,35 +31,13 @@ VALUES ($1::integer, $2::text, $3::interval, $4::text::${n.status}, date_trunc('
 ON CONFLICT (priority, entrypoint, time_in_queue, status, created) DO UPDATE SET count = s.count + 1`;
   }
 
-  override async dequeue(options: DequeueOptions): Promise<Job[]> {
-    // Without concurrent queries (PGlite) the runtime already runs fetches and flushes in turn,
-    // and waiting here would wait for the flush queued behind this very fetch.
-    while (this.driver.capabilities.concurrentQueries && this.held.size > 0) {
-      await new Promise<void>((resolve) => (this.settled = resolve));
-    }
-    const jobs = await super.dequeue(options);
-    for (const job of jobs) this.held.add(job.id);
-    return jobs;
-  }
-
   override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
     const completed: JobId[] = [];
     for (let i = 0; i < batch.ids.length; i++) {
       const id = batch.ids[i]!;
       if (await this.completeOne(this.driver, batch.ownerId, id, batch.statuses[i]!)) completed.push(id);
-      this.release([id]);
     }
     return completed;
-  }
-
-  /** Completion of these jobs is committed (or they were no longer ours): the next fetch may go. */
-  protected release(ids: readonly JobId[]): void {
-    for (const id of ids) this.held.delete(id);
-    if (this.held.size === 0) {
-      const wake = this.settled;
-      this.settled = undefined;
-      wake?.();
-    }
   }
 
   protected async completeOne(on: Queryable, ownerId: string, id: JobId, status: string): Promise<boolean> {
@@ -90,7 +60,7 @@ ON CONFLICT (priority, entrypoint, time_in_queue, status, created) DO UPDATE SET
  */
 export class AdvisoryLockCompletionQueries extends PerJobCompletionQueries {
   override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
-    const completed = await this.driver.transaction(async (tx) => {
+    return this.driver.transaction(async (tx) => {
       const done: JobId[] = [];
       for (let i = 0; i < batch.ids.length; i++) {
         const id = batch.ids[i]!;
@@ -99,7 +69,5 @@ export class AdvisoryLockCompletionQueries extends PerJobCompletionQueries {
       }
       return done;
     });
-    this.release(batch.ids);
-    return completed;
   }
 }
