@@ -43,29 +43,32 @@ export function bytesToHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
-const utf8 = new TextEncoder();
-
 /**
- * Serialises a job payload. Bytes are stored as given; anything else is stored as its JSON
- * text (UTF-8), which is what PgQueuer's Python workers read as well.
+ * Serialises a job payload to the hex text the enqueue statement decodes. Bytes are stored as
+ * given; anything else is stored as its JSON text (UTF-8), which is what PgQueuer's Python
+ * workers read as well. Going straight from the JSON string to hex (no intermediate byte array)
+ * keeps this off the profile of a 1,000-job enqueue.
  */
-export function encodePayload(payload: unknown, maxBytes: number): Uint8Array | null {
+export function encodePayloadHex(payload: unknown, maxBytes: number): string | null {
   if (payload === undefined || payload === null) return null;
-  let bytes: Uint8Array;
+  let size: number;
+  let hex: () => string;
   if (payload instanceof Uint8Array) {
-    bytes = payload;
+    size = payload.byteLength;
+    hex = () => bytesToHex(payload);
   } else {
     const json = toJson(payload, 'payload');
-    bytes = utf8.encode(json);
+    size = Buffer.byteLength(json, 'utf8');
+    hex = () => Buffer.from(json, 'utf8').toString('hex');
   }
-  if (bytes.byteLength > maxBytes) {
+  if (size > maxBytes) {
     throw new PgQueueError(
       'PAYLOAD_TOO_LARGE',
-      `job payload is ${bytes.byteLength} bytes, over the limit of ${maxBytes} bytes. Store large data ` +
+      `job payload is ${size} bytes, over the limit of ${maxBytes} bytes. Store large data ` +
         `elsewhere and enqueue a reference to it, or raise maxPayloadBytes.`,
     );
   }
-  return bytes;
+  return hex();
 }
 
 /** JSON.stringify that refuses what would not round-trip (functions, symbols, BigInt, cycles). */
@@ -97,6 +100,15 @@ export function parseId(value: unknown): number {
     throw new PgQueueError('DATABASE_ERROR', `job id ${String(value)} is not a safe integer`);
   }
   return id;
+}
+
+/** Parses a `bigint[]` returned as text (`{1,2,3}`, or NULL for none) into ids. */
+export function parseIdArray(value: unknown): number[] {
+  if (value === null || value === undefined || value === '{}') return [];
+  if (typeof value !== 'string' || !value.startsWith('{') || !value.endsWith('}')) {
+    throw new PgQueueError('DATABASE_ERROR', `expected an id array, got ${typeof value}`);
+  }
+  return value.slice(1, -1).split(',').map(parseId);
 }
 
 /** bytea as the three clients return it: Buffer (pg, postgres.js), Uint8Array (PGlite), or `\x…` text. */

@@ -18,7 +18,7 @@ import {
   type NewJob,
 } from './job.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
-import { bytesToHex, encodePayload, numberArray, parseId, parseNumber, textArray, toJson } from './params.js';
+import { encodePayloadHex, numberArray, parseId, parseIdArray, parseNumber, textArray, toJson } from './params.js';
 import { cancelJobsSql } from './sql/cancel.js';
 import { completeSql } from './sql/complete.js';
 import { dequeueSql } from './sql/dequeue.js';
@@ -211,7 +211,7 @@ export class Queries {
     const { rows } = await this.run('enqueue', options.executor, statement.text, params, statement.name);
     const ids = skip
       ? matchSkipped(jobs, rows as { id: string; dedupekey: string | null }[])
-      : (rows as { id: string }[]).map((row) => parseId(row.id));
+      : parseIdArray((rows[0] as { ids: string | null } | undefined)?.ids);
     if (!skip && ids.length !== jobs.length) {
       throw new PgQueueError('DATABASE_ERROR', `enqueue: inserted ${ids.length} of ${jobs.length} jobs`);
     }
@@ -241,8 +241,7 @@ export class Queries {
         job.headers === undefined || job.headers === null
           ? null
           : toJson(checkPlainObject(job.headers, `${where}: headers`), 'headers');
-      const bytes = encodePayload(job.payload, this.maxPayloadBytes);
-      payloads[i] = bytes === null ? null : bytesToHex(bytes);
+      payloads[i] = encodePayloadHex(job.payload, this.maxPayloadBytes);
     }
     return [
       numberArray(priorities),
