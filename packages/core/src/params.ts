@@ -43,35 +43,76 @@ export function bytesToHex(bytes: Uint8Array): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 }
 
+/** Converting JSON payloads to UTF-8 in groups of about this many characters bounds the temporary strings. */
+const PAYLOAD_GROUP_CHARS = 64 * 1024;
+
 /**
- * Serialises a job payload to the hex text the enqueue statement decodes. Bytes are stored as
- * given; anything else is stored as its JSON text (UTF-8), which is what PgQueuer's Python
- * workers read as well. Going straight from the JSON string to hex (no intermediate byte array)
- * keeps this off the profile of a 1,000-job enqueue.
+ * The payloads of a batch as one `{hex,hex,NULL}` literal for `$n::text[]`, each element decoded
+ * by `decode(x, 'hex')`. Bytes are stored as given; anything else as its JSON text in UTF-8, which
+ * is what PgQueuer's Python workers read as well. Hex keeps the bytes exact whatever the database
+ * encoding, and hex digits need no quoting inside the literal.
+ *
+ * JSON texts are converted in groups: one Buffer and one `toString('hex')` per ~64 KiB instead of
+ * one per job, then sliced per job. Per job, the Buffer round trip cost ~2 µs, which was most of
+ * the library's own time in a 1,000-job enqueue (docs/benchmarks.md).
+ *
+ * `where(i)` names job i in error messages.
  */
-export function encodePayloadHex(payload: unknown, maxBytes: number): string | null {
-  if (payload === undefined || payload === null) return null;
-  let size: number;
-  let hex: () => string;
-  if (payload instanceof Uint8Array) {
-    size = payload.byteLength;
-    hex = () => bytesToHex(payload);
-  } else {
-    const json = toJson(payload, 'payload');
-    size = Buffer.byteLength(json, 'utf8');
-    hex = () => Buffer.from(json, 'utf8').toString('hex');
+export function payloadHexArray(payloads: readonly unknown[], maxBytes: number, where: (i: number) => string): string {
+  const parts = new Array<string>(payloads.length);
+  let group: number[] = [];
+  let texts: string[] = [];
+  let groupChars = 0;
+  const flush = () => {
+    const joined = texts.join('');
+    const hex = Buffer.from(joined, 'utf8').toString('hex');
+    // All ASCII: one byte per character, so a text's slice is two hex digits per character.
+    const ascii = hex.length === 2 * joined.length;
+    let at = 0;
+    for (let k = 0; k < group.length; k++) {
+      const digits = 2 * (ascii ? texts[k]!.length : Buffer.byteLength(texts[k]!, 'utf8'));
+      parts[group[k]!] = hex.slice(at, at + digits);
+      at += digits;
+    }
+    group = [];
+    texts = [];
+    groupChars = 0;
+  };
+  for (let i = 0; i < payloads.length; i++) {
+    const payload = payloads[i];
+    if (payload === undefined || payload === null) {
+      parts[i] = 'NULL';
+    } else if (payload instanceof Uint8Array) {
+      checkPayloadSize(payload.byteLength, maxBytes, where, i);
+      parts[i] = bytesToHex(payload);
+    } else {
+      const json = toJson(payload, `${where(i)}: payload`);
+      // UTF-8 takes 1 to 3 bytes per UTF-16 unit: count exactly only when the limit is in that range.
+      if (json.length * 3 > maxBytes) checkPayloadSize(Buffer.byteLength(json, 'utf8'), maxBytes, where, i);
+      group.push(i);
+      texts.push(json);
+      groupChars += json.length;
+      if (groupChars >= PAYLOAD_GROUP_CHARS) flush();
+    }
   }
+  if (group.length > 0) flush();
+  return `{${parts.join(',')}}`;
+}
+
+function checkPayloadSize(size: number, maxBytes: number, where: (i: number) => string, i: number): void {
   if (size > maxBytes) {
     throw new PgQueueError(
       'PAYLOAD_TOO_LARGE',
-      `job payload is ${size} bytes, over the limit of ${maxBytes} bytes. Store large data ` +
+      `${where(i)}: payload is ${size} bytes, over the limit of ${maxBytes} bytes. Store large data ` +
         `elsewhere and enqueue a reference to it, or raise maxPayloadBytes.`,
     );
   }
-  return hex();
 }
 
-/** JSON.stringify that refuses what would not round-trip (functions, symbols, BigInt, cycles). */
+/**
+ * JSON.stringify that refuses what would not round-trip (functions, symbols, BigInt, cycles).
+ * `what` names the value in the error, e.g. "enqueue: job 3: payload".
+ */
 export function toJson(value: unknown, what: string): string {
   let json: string | undefined;
   try {
@@ -79,7 +120,7 @@ export function toJson(value: unknown, what: string): string {
   } catch (error) {
     throw new PgQueueError(
       'PAYLOAD_NOT_SERIALIZABLE',
-      `job ${what} cannot be serialised to JSON (${(error as Error).message}). Pass plain data ` +
+      `${what} cannot be serialised to JSON (${(error as Error).message}). Pass plain data ` +
         `(objects, arrays, strings, numbers, booleans, null) or a Uint8Array of bytes.`,
       { cause: error },
     );
@@ -87,7 +128,7 @@ export function toJson(value: unknown, what: string): string {
   if (json === undefined) {
     throw new PgQueueError(
       'PAYLOAD_NOT_SERIALIZABLE',
-      `job ${what} of type ${typeof value} cannot be serialised to JSON. Pass plain data or a Uint8Array.`,
+      `${what} of type ${typeof value} cannot be serialised to JSON. Pass plain data or a Uint8Array.`,
     );
   }
   return json;

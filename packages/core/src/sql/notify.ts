@@ -24,11 +24,21 @@ export function notifySql(
   column: string,
   source: string,
 ): string {
-  return `SELECT pg_notify(${channelParam}::text, CASE WHEN length(event) <= ${NOTIFY_LIMIT} THEN event
+  return `SELECT pg_notify(${channelParam}::text, CASE WHEN octet_length(event) <= ${NOTIFY_LIMIT} THEN event
                               ELSE '{"type":"${type}","${field}":null}' END)
   FROM (
     SELECT json_build_object('type', '${type}', '${field}', array_agg(DISTINCT ${column}))::text AS event
     FROM ${source}
     HAVING count(*) > 0
   ) e`;
+}
+
+/**
+ * The `job_enqueued` event for a batch whose entrypoints the caller already knows, built here
+ * instead of by `array_agg(DISTINCT …)` over the inserted rows: that aggregate was about a tenth
+ * of the server's time for a 1,000-job enqueue. Same shape and size rule as `notifySql`.
+ */
+export function enqueuedEvent(entrypoints: readonly string[]): string {
+  const event = JSON.stringify({ type: NOTIFY_ENQUEUED, entrypoints: [...new Set(entrypoints)] });
+  return Buffer.byteLength(event, 'utf8') <= NOTIFY_LIMIT ? event : JSON.stringify({ type: NOTIFY_ENQUEUED, entrypoints: null });
 }

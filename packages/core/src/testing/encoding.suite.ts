@@ -64,6 +64,37 @@ export function encodingCases(fx: () => Fixture): void {
     expect(job).toMatchObject({ payload: null, dedupeKey: null, headers: null, priority: 0 });
   });
 
+  it('fills the defaults of columns no job sets, and keeps each job’s own values in a mixed batch', async () => {
+    // enqueue sends a column that no job of the batch sets as NULL instead of an array of defaults.
+    const { queries } = fx();
+    const entrypoint = fx().entrypoint();
+    const plain = await queries.getJobs(await queries.enqueue([{ entrypoint }, { entrypoint }]));
+    for (const job of plain) {
+      expect(job).toMatchObject({ priority: 0, payload: null, dedupeKey: null, headers: null, status: 'queued' });
+      expect(job.executeAfter.getTime()).toBe(job.createdAt.getTime());
+    }
+    const mixed = await queries.getJobs(
+      await queries.enqueue([
+        { entrypoint },
+        { entrypoint, priority: -3 },
+        { entrypoint, delayMs: 60_000 },
+        { entrypoint, dedupeKey: `${entrypoint}-key` },
+        { entrypoint, headers: { trace: 't' } },
+        { entrypoint, payload: { n: 1 } },
+      ]),
+    );
+    expect(mixed.map((job) => [job.priority, job.dedupeKey, job.headers, job.payload && jsonPayload(job)])).toEqual([
+      [0, null, null, null],
+      [-3, null, null, null],
+      [0, null, null, null],
+      [0, `${entrypoint}-key`, null, null],
+      [0, null, { trace: 't' }, null],
+      [0, null, null, { n: 1 }],
+    ]);
+    const delays = mixed.map((job) => job.executeAfter.getTime() - job.createdAt.getTime());
+    expect(delays).toEqual([0, 0, 60_000, 0, 0, 0]);
+  });
+
   it('round-trips every byte value, unicode JSON, null and a 1 MiB payload', async () => {
     const { queries } = fx();
     const entrypoint = fx().entrypoint();

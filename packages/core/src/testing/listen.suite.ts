@@ -20,6 +20,26 @@ export function listenCases(fx: () => Fixture): void {
     }
   });
 
+  it('says "look at everything" when the entrypoints would not fit in one notification', async () => {
+    // 40 names of 100 three-byte characters: about 4,000 characters but 12,000 bytes, over
+    // PostgreSQL's 8000-byte limit. Both enqueue statements must count bytes, not characters.
+    const { driver, queries } = fx();
+    const received: string[] = [];
+    const handle = await driver.listen(queries.channel, (payload) => received.push(payload));
+    try {
+      for (const options of [{}, { onDuplicate: 'skip' as const }]) {
+        const label = fx().entrypoint('wide');
+        const jobs = Array.from({ length: 40 }, (_, i) => ({ entrypoint: `${label}_${i}_${'€'.repeat(100)}` }));
+        const ids = await queries.enqueue(jobs, options);
+        expect(ids).toHaveLength(40);
+        await waitFor('the enqueue notification', () => received.length > 0);
+        expect(JSON.parse(received.shift()!)).toEqual({ type: 'job_enqueued', entrypoints: null });
+      }
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('sends nothing for an enqueue that rolls back, and stops delivering after close', async () => {
     const { driver, queries } = fx();
     const received: string[] = [];
