@@ -13,10 +13,21 @@ function quoteElement(value: string): string {
 /** `{"a","b",NULL}` for a `$n::text[]` parameter. Every element is quoted, so "NULL" stays a string. */
 export function textArray(values: readonly (string | null)[]): string {
   let out = '{';
+  // A batch usually repeats its values (one entrypoint for all its jobs): quote each run once.
+  let previous: string | undefined;
+  let quoted = '';
   for (let i = 0; i < values.length; i++) {
     const value = values[i];
     if (i > 0) out += ',';
-    out += value === null || value === undefined ? 'NULL' : quoteElement(value);
+    if (value === null || value === undefined) {
+      out += 'NULL';
+    } else {
+      if (value !== previous) {
+        previous = value;
+        quoted = quoteElement(value);
+      }
+      out += quoted;
+    }
   }
   return `${out}}`;
 }

@@ -6,6 +6,8 @@ describe('textArray', () => {
   it('quotes every element and escapes quotes and backslashes', () => {
     expect(textArray(['a', 'b"c', 'd\\e', 'NULL', null, ''])).toBe('{"a","b\\"c","d\\\\e","NULL",NULL,""}');
     expect(textArray([])).toBe('{}');
+    // Runs of one value are quoted once and reused, across NULLs too.
+    expect(textArray(['x"', 'x"', null, 'x"', 'y', 'x"'])).toBe('{"x\\"","x\\"",NULL,"x\\"","y","x\\""}');
   });
 });
 
