@@ -140,6 +140,8 @@ DECLARE
   v_room integer;
   v_need integer;
   v_priority integer;
+  -- Levels below this priority are left to read; above every int4 priority at first.
+  v_below bigint;
   v_ids bigint[];
   v_due timestamptz[];
   -- Candidates of every entrypoint, locked: parallel arrays of id, entrypoint position, priority, due time.
@@ -149,11 +151,11 @@ DECLARE
   c_due timestamptz[] := '{}';
   c_rooms integer[] := '{}';
 BEGIN
-  SELECT array_agg(r.entrypoint ORDER BY r.entrypoint) INTO v_limited
-  FROM unnest(p_entrypoints, p_limits) AS r(entrypoint, max_running)
-  WHERE r.max_running IS NOT NULL;
-
-  IF v_limited IS NOT NULL THEN
+  -- A plain expression, not a query: a dequeue without limits takes no lock and runs no statement here.
+  IF cardinality(array_remove(p_limits, NULL)) > 0 THEN
+    SELECT array_agg(r.entrypoint ORDER BY r.entrypoint) INTO v_limited
+    FROM unnest(p_entrypoints, p_limits) AS r(entrypoint, max_running)
+    WHERE r.max_running IS NOT NULL;
     INSERT INTO ${n.entrypoints} (entrypoint) SELECT unnest(v_limited) ON CONFLICT DO NOTHING;
     -- Sorted, so two workers asking for overlapping sets never wait on each other in a cycle.
     PERFORM 1 FROM ${n.entrypoints} WHERE entrypoint = ANY (v_limited) ORDER BY entrypoint FOR UPDATE;
@@ -172,32 +174,36 @@ BEGIN
     c_rooms := c_rooms || v_room;
     CONTINUE WHEN v_room = 0;
 
-    -- Due jobs, level by level from the highest priority, oldest due first within a level.
+    -- Due jobs, level by level from the highest priority, the earliest due first within a level.
+    -- One statement a level: find the next lower priority (one index descent) and claim its due
+    -- jobs; a level of future or locked jobs yields none and the loop moves below it.
     v_need := v_room;
-    v_priority := (
-      SELECT j.priority FROM ${n.jobs} j
-      WHERE j.entrypoint = v_entrypoint AND j.status = 'queued'
-      ORDER BY j.priority DESC LIMIT 1);
-    WHILE v_priority IS NOT NULL AND v_need > 0 LOOP
-      SELECT coalesce(array_agg(due.id), '{}'), coalesce(array_agg(due.execute_after), '{}') INTO v_ids, v_due
+    v_below := 2147483648;
+    LOOP
+      SELECT max(level.priority), coalesce(array_agg(due.id) FILTER (WHERE due.id IS NOT NULL), '{}'),
+             coalesce(array_agg(due.execute_after) FILTER (WHERE due.id IS NOT NULL), '{}')
+        INTO v_priority, v_ids, v_due
       FROM (
+        SELECT j.priority FROM ${n.jobs} j
+        WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority < v_below
+        ORDER BY j.priority DESC LIMIT 1
+      ) level
+      LEFT JOIN LATERAL (
         SELECT j.id, j.execute_after FROM ${n.jobs} j
-        WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority = v_priority
+        WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority = level.priority
           AND j.execute_after <= now()
         ORDER BY j.execute_after, j.id
         LIMIT v_need
         FOR UPDATE SKIP LOCKED
-      ) due;
+      ) due ON true;
+      EXIT WHEN v_priority IS NULL;
       c_ids := c_ids || v_ids;
       c_slots := c_slots || array_fill(slot, ARRAY[cardinality(v_ids)]);
       c_priorities := c_priorities || array_fill(v_priority, ARRAY[cardinality(v_ids)]);
       c_due := c_due || v_due;
       v_need := v_need - cardinality(v_ids);
       EXIT WHEN v_need = 0;
-      v_priority := (
-        SELECT j.priority FROM ${n.jobs} j
-        WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority < v_priority
-        ORDER BY j.priority DESC LIMIT 1);
+      v_below := v_priority;
     END LOOP;
 
     -- Jobs of workers presumed dead: picked, lease not renewed within p_stale_after.
