@@ -56,6 +56,16 @@ CREATE TABLE ${n.jobs} (
   last_error       jsonb,
   -- Set by cancel on a running job: its worker aborts the handler, a later picker skips it.
   cancel_requested boolean NOT NULL DEFAULT false
+) WITH (
+  -- Every job leaves two dead row versions (its claim and its deletion), and every dequeue walks
+  -- past the dead index entries at the head of the queue until vacuum removes them. The default
+  -- trigger (20% of the rows the table had at its last vacuum) lets a table drained after a burst
+  -- of 500k jobs collect 100k dead rows before a vacuum, and the default cost delay throttles that
+  -- vacuum. A queue table is small when healthy: vacuum it early and at full speed.
+  autovacuum_vacuum_scale_factor = 0.01,
+  autovacuum_vacuum_threshold = 1000,
+  autovacuum_vacuum_insert_scale_factor = 0.01,
+  autovacuum_vacuum_cost_delay = 0
 );
 COMMENT ON TABLE ${n.jobs} IS '${SCHEMA_MARKER}';
 
