@@ -33,11 +33,18 @@ export const STATISTICS_COLUMNS = ['id', 'created', 'count', 'priority', 'time_i
 export function installSql(n: Names): string {
   const p = n.prefix;
   const statuses = JOB_STATUSES.map((s) => `'${s}'`).join(', ');
-  const inSchema = (name: string) => (n.schema === undefined ? `"${name}"` : `"${n.schema}"."${name}"`);
-  return `${n.schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS "${n.schema}";\n`}
-CREATE TYPE ${n.status} AS ENUM (${statuses});
+  // Installers starting at once (every worker of a fleet calling installSchema on its first start)
+  // take turns on this lock, and each statement after it sees what the previous holder committed,
+  // so the guards below make the later ones change nothing instead of failing on CREATE TYPE.
+  return `SELECT pg_advisory_xact_lock(hashtext('pgqueue install ' || '${n.jobs}'));
+${n.schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS "${n.schema}";\n`}
+DO $install$ BEGIN
+  IF to_regtype('${n.status}') IS NULL THEN
+    CREATE TYPE ${n.status} AS ENUM (${statuses});
+  END IF;
+END $install$;
 
-CREATE TABLE ${n.jobs} (
+CREATE TABLE IF NOT EXISTS ${n.jobs} (
   id               bigserial PRIMARY KEY,
   priority         integer NOT NULL DEFAULT 0,
   queue_manager_id uuid,
@@ -71,16 +78,16 @@ COMMENT ON TABLE ${n.jobs} IS '${SCHEMA_MARKER}';
 
 -- dequeue: queued rows of an entrypoint, highest priority first, then the earliest due; within a
 -- priority the jobs not due yet come last, so a due scan stops before them.
-CREATE INDEX "${p}pgqueuer_queued_idx" ON ${n.jobs} (entrypoint, priority DESC, execute_after, id) WHERE status = 'queued';
+CREATE INDEX IF NOT EXISTS "${p}pgqueuer_queued_idx" ON ${n.jobs} (entrypoint, priority DESC, execute_after, id) WHERE status = 'queued';
 -- dequeue: running rows per entrypoint (concurrency limits) and by heartbeat (stale re-pick).
-CREATE INDEX "${p}pgqueuer_picked_idx" ON ${n.jobs} (entrypoint, heartbeat) WHERE status = 'picked';
+CREATE INDEX IF NOT EXISTS "${p}pgqueuer_picked_idx" ON ${n.jobs} (entrypoint, heartbeat) WHERE status = 'picked';
 -- listFailed: held failures in id order (few rows; the rest of the table is never scanned).
-CREATE INDEX "${p}pgqueuer_failed_idx" ON ${n.jobs} (id) WHERE status = 'failed';
+CREATE INDEX IF NOT EXISTS "${p}pgqueuer_failed_idx" ON ${n.jobs} (id) WHERE status = 'failed';
 -- enqueue: at most one queued or running job per dedupe key.
-CREATE UNIQUE INDEX "${p}pgqueuer_dedupe_idx" ON ${n.jobs} (dedupe_key)
+CREATE UNIQUE INDEX IF NOT EXISTS "${p}pgqueuer_dedupe_idx" ON ${n.jobs} (dedupe_key)
   WHERE dedupe_key IS NOT NULL AND status IN ('queued', 'picked');
 
-CREATE TABLE ${n.statistics} (
+CREATE TABLE IF NOT EXISTS ${n.statistics} (
   id            bigserial PRIMARY KEY,
   created       timestamptz NOT NULL DEFAULT date_trunc('second', now()),
   count         bigint NOT NULL,
@@ -90,10 +97,10 @@ CREATE TABLE ${n.statistics} (
   entrypoint    text NOT NULL
 );
 -- complete: the upsert key, one row per second per combination.
-CREATE UNIQUE INDEX "${p}pgqueuer_stats_key" ON ${n.statistics} (priority, entrypoint, time_in_queue, status, created);
+CREATE UNIQUE INDEX IF NOT EXISTS "${p}pgqueuer_stats_key" ON ${n.statistics} (priority, entrypoint, time_in_queue, status, created);
 
 -- dequeue: one row per concurrency-limited entrypoint, locked while a limited batch is claimed.
-CREATE TABLE ${n.entrypoints} (
+CREATE TABLE IF NOT EXISTS ${n.entrypoints} (
   entrypoint text PRIMARY KEY
 );
 
@@ -130,7 +137,7 @@ ${dequeueFunctionSql(n)}
  *   final statement took ~150 ms of a call that otherwise takes one.
  */
 function dequeueFunctionSql(n: Names): string {
-  return `CREATE FUNCTION ${n.dequeueFunction}(
+  return `CREATE OR REPLACE FUNCTION ${n.dequeueFunction}(
   p_batch_size integer,
   p_entrypoints text[],
   p_limits integer[],
