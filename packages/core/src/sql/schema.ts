@@ -161,6 +161,9 @@ DECLARE
   v_below bigint;
   v_ids bigint[];
   v_due timestamptz[];
+  v_stale integer;
+  -- Set when an entrypoint has more candidates (due and stale) than room.
+  v_over boolean := false;
   -- Candidates of every entrypoint, locked: parallel arrays of id, entrypoint position, priority, due time.
   c_ids bigint[] := '{}';
   c_slots integer[] := '{}';
@@ -228,8 +231,9 @@ BEGIN
       SELECT c_ids || coalesce(array_agg(stale.id), '{}'),
              c_slots || array_fill(slot, ARRAY[count(*)::integer]),
              c_priorities || coalesce(array_agg(stale.priority), '{}'),
-             c_due || coalesce(array_agg(stale.execute_after), '{}')
-        INTO c_ids, c_slots, c_priorities, c_due
+             c_due || coalesce(array_agg(stale.execute_after), '{}'),
+             count(*)::integer
+        INTO c_ids, c_slots, c_priorities, c_due, v_stale
       FROM (
         SELECT j.id, j.priority, j.execute_after FROM ${n.jobs} j
         WHERE j.entrypoint = v_entrypoint AND j.status = 'picked'
@@ -238,13 +242,22 @@ BEGIN
         LIMIT v_room
         FOR UPDATE SKIP LOCKED
       ) stale;
+      v_over := v_over OR v_room - v_need + v_stale > v_room;
     END IF;
   END LOOP;
 
-  IF cardinality(c_ids) = 0 THEN
+  -- Usually every candidate is claimed: one entrypoint, or several whose candidates fit the batch.
+  IF cardinality(c_ids) <= p_batch_size AND NOT v_over THEN
+    RETURN QUERY
+    UPDATE ${n.jobs} j
+    SET status = 'picked', queue_manager_id = p_owner, heartbeat = now(), updated = now(),
+        attempts = j.attempts + 1
+    WHERE j.id = ANY (c_ids)
+    RETURNING j.*;
     RETURN;
   END IF;
 
+  -- Otherwise the best of them by priority, then due time, within each entrypoint's room and the batch.
   RETURN QUERY
   WITH ranked AS (
     SELECT c.id, c.priority, c.due, c_rooms[c.slot] AS room,
