@@ -69,7 +69,7 @@ describe('pgbench script of the ceiling', () => {
       dq_5: '30000',
       cp_3: ownerId,
     });
-    expect(scriptVariables(script.text).sort()).toEqual(['cp_3', 'cp_ids', 'cp_statuses', 'dq_1', 'dq_2', 'dq_3', 'dq_4', 'dq_5']);
+    expect(scriptVariables(script.text).sort()).toEqual(['cp_3', 'cp_count', 'cp_ids', 'cp_statuses', 'dq_1', 'dq_2', 'dq_3', 'dq_4', 'dq_5']);
   });
 
   it('refuses a statement that pgbench would misread', async () => {
@@ -154,15 +154,18 @@ describe('pgbench script, its SQL run on PGlite', () => {
     await queries.enqueue(workloadOf('mixed').batch(25));
     const statements = await recordRawStatements({ schema: SCHEMA, entrypoints: MIXED_ENTRYPOINTS, ownerId: randomUUID(), batchSize: 10 });
     const script = pgbenchScript(statements);
-    const [first, second] = script.text
-      .split('\n')
-      .filter((line) => !line.startsWith('--'))
-      .join('\n')
-      .split(' \\gset\n') as [string, string];
+    // The script's commands: the dequeue up to \gset, then \if on its count, the completion under \else.
+    const lines = script.text.split('\n').filter((line) => !line.startsWith('--'));
+    const gset = lines.findIndex((line) => line.endsWith(' \\gset'));
+    const first = lines.slice(0, gset + 1).join('\n').replace(/ \\gset$/, '');
+    expect(lines.slice(gset + 1, gset + 4)).toEqual(['\\if :cp_count = 0', '\\sleep 1 ms', '\\else']);
+    expect(lines.at(-2)).toBe('\\endif');
+    const second = lines.slice(gset + 4, -2).join('\n').replace(/;$/, '');
     const pass = async (): Promise<{ ids: string; completed: number }> => {
-      const { rows } = await driver.query<{ cp_ids: string; cp_statuses: string }>(substitute(first, script.variables));
+      const { rows } = await driver.query<{ cp_ids: string; cp_statuses: string; cp_count: string | number }>(substitute(first, script.variables));
       const row = rows[0]!;
-      const done = await driver.query(substitute(second.replace(/;\n*$/, ''), { ...script.variables, ...row }));
+      if (Number(row.cp_count) === 0) return { ids: row.cp_ids, completed: 0 };
+      const done = await driver.query(substitute(second, { ...script.variables, cp_ids: row.cp_ids, cp_statuses: row.cp_statuses }));
       // The wrapper builds the same array literals as the raw loop, so the completion gets the parameters it would.
       expect(row.cp_statuses).toBe(statements.completeParams(row.cp_ids.slice(1, -1).split(',').filter(Boolean))[1] as SqlParam);
       return { ids: row.cp_ids, completed: done.rows.length };
