@@ -111,7 +111,7 @@ export async function runBench(options: BenchOptions, progress: Progress, plan?:
     const cpuList = cpus();
     return {
       tool: 'pgqueue-bench',
-      formatVersion: 1,
+      formatVersion: 2,
       date: new Date().toISOString(),
       driver: options.driver,
       sharedDatabase: connector.sharedDatabase,

@@ -82,7 +82,7 @@ export const USAGE = `pnpm bench [options]
   --processes N        spread the workers over N Node processes (default 1; not with PGlite)
   --latency-samples N  enqueue-to-start samples (default 100; 40 on PGlite)
   --json FILE          results as JSON (default bench-results/bench-<driver>-<time>.json)
-  --svg FILE           chart of jobs/s against workers (default: the JSON path with .svg)
+  --svg FILE           charts: jobs/s by workers, by backlog, over time (default: the JSON path with .svg)
   --help               this text
 
 Environment: DATABASE_URL (postgres://…) selects a server; CI=true prints plain progress lines.`;

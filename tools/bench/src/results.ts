@@ -75,7 +75,8 @@ export interface TargetCheck {
 
 export interface BenchResult {
   tool: 'pgqueue-bench';
-  formatVersion: 1;
+  /** 2: jobsPerRun became a list (the sweep); ceiling, server figures, series and sweep were added. */
+  formatVersion: 2;
   date: string;
   driver: DriverName;
   /** PGlite: every worker shares the one in-process database. */

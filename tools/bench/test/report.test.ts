@@ -45,7 +45,7 @@ function fixture(): BenchResult {
   const enqueue = { batch: 1000, jobs: 480_000, seconds: 3, jobsPerSecond: 160_000 };
   return {
     tool: 'pgqueue-bench',
-    formatVersion: 1,
+    formatVersion: 2,
     date: '2025-06-01T12:00:00.000Z',
     driver: 'pg',
     sharedDatabase: false,
