@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DRIVER_SPECIFICATION_VERSION, Queries, type Driver, type SqlParam } from '@pgqueue/core';
-import { countPgbenchErrors, pgbenchArgs, planCeiling } from '../src/ceiling/pgbench.js';
+import { countPgbenchErrors, pgbenchArgs, planCeiling, withoutPassword } from '../src/ceiling/pgbench.js';
 import { pgbenchScript, scriptVariables } from '../src/ceiling/script.js';
 import { emptyCounters } from '../src/counters.js';
 import { cpuSecondsFromStat } from '../src/server/probe.js';
@@ -92,6 +92,14 @@ describe('pgbench script of the ceiling', () => {
       'postgres://x@h/db',
     ]);
     expect(pgbenchArgs({ clients: 2, databaseUrl: 'u', windowEndsAfterSeconds: undefined }, 'f', {})).toContain('--time=86400');
+  });
+
+  it('keeps the password off pgbench\'s command line', () => {
+    expect(withoutPassword('postgres://bench:s%40cret@db:5432/app?sslmode=require')).toEqual({
+      url: 'postgres://bench@db:5432/app?sslmode=require',
+      password: 's@cret',
+    });
+    expect(withoutPassword('postgres://postgres@127.0.0.1:5432/postgres')).toEqual({ url: 'postgres://postgres@127.0.0.1:5432/postgres', password: undefined });
   });
 
   it('counts aborted clients, deadlocks apart', () => {

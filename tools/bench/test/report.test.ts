@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toJson } from '../src/report/json.js';
-import { niceScale, renderSvg } from '../src/report/svg.js';
+import { niceScale } from '../src/report/chart.js';
+import { renderSvg } from '../src/report/svg.js';
 import { markdownTable, renderReport } from '../src/report/table.js';
 import { checkTargets, summarize, sweepSeries, type BenchResult, type RunResult } from '../src/results.js';
 import type { ServerFigures } from '../src/server/probe.js';
@@ -180,6 +181,19 @@ describe('report', () => {
     expect(svg).toContain('2.0 MiB');
     expect(svg).not.toContain('jobs/s by backlog');
     expect(svg).not.toMatch(/NaN|undefined/);
+  });
+
+  it('labels a 10-minute soak with round times, not one label per point', () => {
+    const result = fixture();
+    const soak = Array.from({ length: 60 }, (_, i) => ({ seconds: (i + 1) * 10.003, jobsPerSecond: 9000 + i, deadTuples: i * 100, tableBytes: 2 ** 20 + i }));
+    result.runs = [{ ...result.runs[8]!, series: soak }];
+    result.raw = [];
+    result.ceiling = [];
+    const svg = renderSvg(result);
+    const chart = svg.slice(svg.indexOf('jobs/s per 2.5 s window'), svg.indexOf('dead tuples in the jobs table'));
+    const labels = [...chart.matchAll(/text-anchor="middle">(\d+)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toEqual(['0', '200', '400', '600', '800']);
+    expect(chart.match(/<circle /g)).toHaveLength(60);
   });
 
   it('picks round axis steps', () => {

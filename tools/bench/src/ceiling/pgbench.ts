@@ -95,6 +95,15 @@ export function countPgbenchErrors(stderr: string, counters: Counters): void {
   }
 }
 
+/** The password goes to pgbench through PGPASSWORD, so that it is not on its command line for every `ps` to see. */
+export function withoutPassword(databaseUrl: string): { url: string; password: string | undefined } {
+  const url = new URL(databaseUrl);
+  if (url.password === '') return { url: databaseUrl, password: undefined };
+  const password = decodeURIComponent(url.password);
+  url.password = '';
+  return { url: url.toString(), password };
+}
+
 export async function startPgbench(spec: PgbenchSpec): Promise<Fleet> {
   const statements = await recordRawStatements({
     schema: spec.schema,
@@ -110,8 +119,14 @@ export async function startPgbench(spec: PgbenchSpec): Promise<Fleet> {
   const counters = emptyCounters();
   let stderr = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  const child: ChildProcess = spawn(spec.pgbench, pgbenchArgs(spec, scriptPath, script.variables), {
-    env: { ...process.env, PGAPPNAME: BENCH_APPLICATION_NAME, PGOPTIONS: '--client-min-messages=warning' },
+  const { url, password } = withoutPassword(spec.databaseUrl);
+  const child: ChildProcess = spawn(spec.pgbench, pgbenchArgs({ ...spec, databaseUrl: url }, scriptPath, script.variables), {
+    env: {
+      ...process.env,
+      PGAPPNAME: BENCH_APPLICATION_NAME,
+      PGOPTIONS: '--client-min-messages=warning',
+      ...(password === undefined ? {} : { PGPASSWORD: password }),
+    },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   child.stderr!.setEncoding('utf8');

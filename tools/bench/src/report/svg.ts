@@ -5,10 +5,8 @@
  */
 import type { BenchResult, RunKind, RunResult } from '../results.js';
 import { STRATEGY_LABELS } from '../strategies/index.js';
-import { CHART_WIDTH, chartHeight, escapeXml, renderChart, type ChartSeries, type ChartSpec } from './chart.js';
+import { CHART_WIDTH, chartHeight, escapeXml, niceScale, renderChart, type ChartSeries, type ChartSpec } from './chart.js';
 import { formatBytes, formatInt, formatPercent } from './table.js';
-
-export { niceScale } from './chart.js';
 
 const HEADER_HEIGHT = 50;
 
@@ -100,8 +98,10 @@ function overTime(result: BenchResult): ChartSpec[] {
   const runs = allRuns(result).filter((run) => run.series.length > 0);
   if (runs.length === 0) return [];
   const label = (run: RunResult) => `${STRATEGY_LABELS[run.strategy]}, ${run.workers} workers`;
-  const common = { xLabel: 'seconds into the window', xScale: 'linear' as const, formatX: (x: number) => x.toFixed(x < 10 ? 1 : 0) };
-  const xTicks = [...new Set(runs.flatMap((run) => run.series.map((p) => Math.round(p.seconds * 10) / 10)))].sort((a, b) => a - b);
+  const common = { xLabel: 'seconds into the window', xScale: 'linear' as const, formatX: (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1)) };
+  // Round ticks rather than one per point: a 10-minute soak has 60 points per run.
+  const time = niceScale(Math.max(...runs.flatMap((run) => run.series.map((p) => p.seconds))), 6);
+  const xTicks = Array.from({ length: Math.round(time.max / time.step) + 1 }, (_, i) => Number((i * time.step).toFixed(6)));
   const measured = (values: (number | null)[]) => values.some((v) => v !== null);
   const charts: ChartSpec[] = [
     {
