@@ -7,7 +7,6 @@ import { DRIVER_SPECIFICATION_VERSION, Queries, type Driver, type SqlParam } fro
 import { countPgbenchErrors, pgbenchArgs, planCeiling, withoutPassword } from '../src/ceiling/pgbench.js';
 import { pgbenchScript, scriptVariables } from '../src/ceiling/script.js';
 import { emptyCounters } from '../src/counters.js';
-import { cpuSecondsFromStat } from '../src/server/probe.js';
 import { createConnector, dropSchema, resetSchema, type Connector } from '../src/setup.js';
 import { recordRawStatements } from '../src/strategies/raw.js';
 import { MIXED_ENTRYPOINTS, workloadOf } from '../src/workload.js';
@@ -133,11 +132,6 @@ describe('pgbench script of the ceiling', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-  });
-
-  it('reads user + system CPU from a /proc stat line whose command holds spaces', () => {
-    const line = '4242 (postgres: bench) S 1 4242 4242 0 -1 4194560 500 0 0 0 250 125 0 0 20 0 1 0 1234 0 0';
-    expect(cpuSecondsFromStat(line)).toBe(3.75);
   });
 });
 

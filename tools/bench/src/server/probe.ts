@@ -46,19 +46,26 @@ export interface CountingDriver extends Driver {
 
 export function countingDriver(driver: Driver): CountingDriver {
   let statements = 0;
+  // Every member delegated by name: an adapter may be a class instance, whose methods a spread would drop.
   return {
-    ...driver,
+    specificationVersion: driver.specificationVersion,
+    name: driver.name,
+    capabilities: driver.capabilities,
     query: (text, params, options) => {
       statements++;
       return driver.query(text, params, options);
     },
+    exec: (text) => driver.exec(text),
+    transaction: (fn) => driver.transaction(fn),
+    listen: (channel, onPayload, events) => driver.listen(channel, onPayload, events),
+    close: () => driver.close(),
     get statements() {
       return statements;
     },
-  } as CountingDriver;
+  };
 }
 
-interface Mark {
+export interface Mark {
   at: number;
   xacts: number | null;
   wal: bigint | null;
