@@ -45,6 +45,13 @@ export interface QueueManagerOptions extends SchemaOptions {
   ownerId?: string;
   /** How long `stop()` lets running jobs finish before aborting them. Default 25,000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * Vacuum the jobs table from the worker: every `intervalMs` (default 10,000) it reads the
+   * table's dead-row count and, past `minDeadRows` (default 10,000), runs `VACUUM (SKIP_LOCKED)`,
+   * so a fleet vacuums one worker at a time. A busy queue otherwise slows down between autovacuum
+   * visits (docs/worker.md). Needs the role that owns the table. `false` leaves it to autovacuum.
+   */
+  vacuum?: { intervalMs?: number; minDeadRows?: number } | false;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +64,7 @@ export interface ResolvedOptions {
   staleAfterMs: number;
   ownerId: string;
   shutdownTimeoutMs: number;
+  vacuum: { intervalMs: number; minDeadRows: number } | false;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -68,6 +76,9 @@ export const QUEUE_MANAGER_DEFAULTS = {
   // Below the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL, leaving
   // time to abort, flush and close.
   shutdownTimeoutMs: 25_000,
+  vacuumIntervalMs: 10_000,
+  // ~40 index pages of dead entries: what a dequeue may walk past before it is worth a vacuum.
+  vacuumMinDeadRows: 10_000,
 } as const;
 
 const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -109,5 +120,12 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
     staleAfterMs,
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
+    vacuum:
+      options.vacuum === false
+        ? false
+        : {
+            intervalMs: checkMs(options.vacuum?.intervalMs ?? d.vacuumIntervalMs, 'vacuum.intervalMs'),
+            minDeadRows: checkPositiveInt(options.vacuum?.minDeadRows ?? d.vacuumMinDeadRows, 'QueueManager: vacuum.minDeadRows'),
+          },
   };
 }

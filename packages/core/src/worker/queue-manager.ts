@@ -22,6 +22,7 @@ import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
 import { RetryLater, resolveRetryPolicy, retryDelayMs, toJobError, type RetryPolicy } from './retry.js';
 import { Serial } from './serial.js';
+import { JobsVacuum } from './vacuum.js';
 import { Wakeup } from './wake.js';
 
 export interface EntrypointOptions {
@@ -90,6 +91,7 @@ export class QueueManager {
   private readonly serialFetch: boolean;
   private readonly buffer: CompletionBuffer;
   private readonly leases: LeaseKeeper;
+  private readonly vacuum: JobsVacuum | undefined;
   private listener: QueueListener | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private drain = false;
@@ -141,6 +143,10 @@ export class QueueManager {
       onCancelRequested: (ids) => ids.forEach((id) => this.abort(id, 'canceled')),
       onError: (error) => this.reportError(error, 'heartbeat'),
     });
+    this.vacuum =
+      this.options.vacuum === false
+        ? undefined
+        : new JobsVacuum(this.queries, this.options.vacuum, { onError: (error) => this.reportError(error, 'vacuum') });
   }
 
   /**
@@ -231,6 +237,7 @@ export class QueueManager {
   private async lifecycle(): Promise<void> {
     try {
       this.leases.start();
+      this.vacuum?.start();
       if (this.driver.capabilities.listen) {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
@@ -443,6 +450,7 @@ export class QueueManager {
     this.acceptingOutcomes = false;
     if (this.abortTimer !== undefined) clearTimeout(this.abortTimer);
     await this.leases.stop();
+    await this.vacuum?.stop();
     await this.buffer.close();
     await this.listener?.close().catch((error: unknown) => this.reportError(error, 'listen'));
     this.state = 'stopped';
