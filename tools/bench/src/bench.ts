@@ -58,7 +58,7 @@ export async function runBench(options: BenchOptions, progress: Progress, plan?:
     const runs: RunResult[] = [];
     const raw: RunResult[] = [];
     const ceilingRuns: RunResult[] = [];
-    const kinds: RunKind[] = [...options.strategies, 'raw', ...(ceiling.run ? (['ceiling'] as const) : [])];
+    const kinds: RunKind[] = [...options.strategies, ...(options.raw ? (['raw'] as const) : []), ...(ceiling.run ? (['ceiling'] as const) : [])];
     for (const workers of options.workers) {
       for (const backlog of options.jobs ?? [undefined]) {
         for (const kind of kinds) {

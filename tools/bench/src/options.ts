@@ -42,6 +42,8 @@ export interface BenchOptions {
   workload: WorkloadName;
   /** Also drive the core's statements with pgbench (on a server driver with pgbench on PATH). */
   ceiling: boolean;
+  /** Also run the raw loop (the same SQL with no runtime) for every worker count. */
+  raw: boolean;
   driver: DriverName;
   databaseUrl: string | undefined;
   /** Jobs per fetch and per completion statement, for the queue runtime and the raw loop alike. */
@@ -74,6 +76,7 @@ export const USAGE = `pnpm bench [options]
                        priorities 0-3)
   --no-ceiling         skip the pgbench ceiling row (it also skips itself on PGlite and
                        when pgbench is not on PATH)
+  --no-raw             skip the raw-SQL loop (e.g. for a long soak of the runtime alone)
   --driver NAME        pg | postgres-js | pglite (default: pg when DATABASE_URL is set, else pglite)
   --batch-size N       jobs per fetch and per completion (default 100)
   --strategy NAME      before | after | both, or a list of before,before-lock,after (default both:
@@ -171,6 +174,7 @@ export function parseOptions(argv: readonly string[], context: ParseContext): Be
         'sample-seconds': { type: 'string' },
         workload: { type: 'string' },
         'no-ceiling': { type: 'boolean' },
+        'no-raw': { type: 'boolean' },
         driver: { type: 'string' },
         'batch-size': { type: 'string' },
         strategy: { type: 'string' },
@@ -211,6 +215,7 @@ export function parseOptions(argv: readonly string[], context: ParseContext): Be
     sampleSeconds: values['sample-seconds'] === undefined ? 10 : positiveSeconds(values['sample-seconds'], '--sample-seconds'),
     workload: parseWorkload(values.workload),
     ceiling: values['no-ceiling'] !== true,
+    raw: values['no-raw'] !== true,
     driver,
     databaseUrl: embedded ? undefined : databaseUrl,
     batchSize: values['batch-size'] === undefined ? 100 : positiveInt(values['batch-size'], '--batch-size', 100_000),

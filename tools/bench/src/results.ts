@@ -15,6 +15,11 @@ export interface SeriesPoint {
   jobsPerSecond: number;
   deadTuples: number | null;
   tableBytes: number | null;
+  /** The bench process at this point (its workers, when they run in it): resident set and V8 heap, in bytes. */
+  rssBytes: number;
+  heapUsedBytes: number;
+  /** Handles and requests keeping its event loop alive (timers, sockets): a leak shows as growth. */
+  activeResources: number;
 }
 
 export interface RunResult {

@@ -184,6 +184,7 @@ async function measureWindow(
       jobsPerSecond: (jobs - sampled.jobs) / ((at - sampled.at) / 1000),
       deadTuples: table.deadTuples,
       tableBytes: table.tableBytes,
+      ...processState(),
     });
     sampled = { at, jobs };
     return jobs;
@@ -244,4 +245,9 @@ async function measureDrain(
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function processState(): Pick<SeriesPoint, 'rssBytes' | 'heapUsedBytes' | 'activeResources'> {
+  const memory = process.memoryUsage();
+  return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, activeResources: process.getActiveResourcesInfo().length };
 }

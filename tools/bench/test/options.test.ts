@@ -48,6 +48,8 @@ describe('bench options', () => {
     expect(parseJobs('500000, 20000,100000,20000')).toEqual([20_000, 100_000, 500_000]);
     const options = parse(['--jobs', '20000,100000,500000', '--workload', 'mixed', '--sample-seconds', '2.5', '--no-ceiling'], url);
     expect(options).toMatchObject({ jobs: [20_000, 100_000, 500_000], workload: 'mixed', sampleSeconds: 2.5, ceiling: false });
+    expect(options).toMatchObject({ raw: true });
+    expect(parse(['--no-raw'], url)).toMatchObject({ raw: false });
     expect(parse(['--duration', '600'], url)).toMatchObject({ durationSeconds: 600, sampleSeconds: 10, jobs: undefined });
   });
 

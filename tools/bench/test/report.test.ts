@@ -6,6 +6,8 @@ import { markdownTable, renderReport } from '../src/report/table.js';
 import { checkTargets, summarize, sweepSeries, type BenchResult, type RunResult } from '../src/results.js';
 import type { ServerFigures } from '../src/server/probe.js';
 
+const memory = { rssBytes: 100 * 2 ** 20, heapUsedBytes: 40 * 2 ** 20, activeResources: 12 };
+
 const figures: ServerFigures = {
   xactsPerSecond: 812.4,
   xactsPerJob: 0.0213,
@@ -31,8 +33,8 @@ function run(workers: number, strategy: RunResult['strategy'], jobsPerSecond: nu
     queueRanDry: false,
     server: strategy === 'ceiling' ? { ...figures, cpuMsPerJob: null, cpuNote: 'not local' } : figures,
     series: [
-      { seconds: 2.5, jobsPerSecond: jobsPerSecond * 0.9, deadTuples: 1000, tableBytes: 2 ** 20 },
-      { seconds: 5, jobsPerSecond: jobsPerSecond * 1.1, deadTuples: 3000, tableBytes: 2 * 2 ** 20 },
+      { seconds: 2.5, jobsPerSecond: jobsPerSecond * 0.9, deadTuples: 1000, tableBytes: 2 ** 20, ...memory },
+      { seconds: 5, jobsPerSecond: jobsPerSecond * 1.1, deadTuples: 3000, tableBytes: 2 * 2 ** 20, ...memory },
     ],
   };
 }
@@ -185,7 +187,13 @@ describe('report', () => {
 
   it('labels a 10-minute soak with round times, not one label per point', () => {
     const result = fixture();
-    const soak = Array.from({ length: 60 }, (_, i) => ({ seconds: (i + 1) * 10.003, jobsPerSecond: 9000 + i, deadTuples: i * 100, tableBytes: 2 ** 20 + i }));
+    const soak = Array.from({ length: 60 }, (_, i) => ({
+      seconds: (i + 1) * 10.003,
+      jobsPerSecond: 9000 + i,
+      deadTuples: i * 100,
+      tableBytes: 2 ** 20 + i,
+      ...memory,
+    }));
     result.runs = [{ ...result.runs[8]!, series: soak }];
     result.raw = [];
     result.ceiling = [];
