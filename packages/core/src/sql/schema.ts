@@ -196,7 +196,10 @@ BEGIN
 
     -- Due jobs, level by level from the highest priority, the earliest due first within a level.
     -- One statement a level: find the next lower priority (one index descent) and claim its due
-    -- jobs; a level of future or locked jobs yields none and the loop moves below it.
+    -- jobs; a level of future or locked jobs yields none and the loop moves below it. The claim
+    -- starts at the first live entry the descent found, not at the start of the level: entries of
+    -- jobs claimed since the last vacuum lie there, and both scans walked them (2,700 buffers each
+    -- after 30 s of churn without a vacuum).
     v_need := v_room;
     v_below := 2147483648;
     LOOP
@@ -204,14 +207,14 @@ BEGIN
              coalesce(array_agg(due.execute_after) FILTER (WHERE due.id IS NOT NULL), '{}')
         INTO v_priority, v_ids, v_due
       FROM (
-        SELECT j.priority FROM ${n.jobs} j
+        SELECT j.priority, j.execute_after, j.id FROM ${n.jobs} j
         WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority < v_below
-        ORDER BY j.priority DESC LIMIT 1
+        ORDER BY j.priority DESC, j.execute_after, j.id LIMIT 1
       ) level
       LEFT JOIN LATERAL (
         SELECT j.id, j.execute_after FROM ${n.jobs} j
         WHERE j.entrypoint = v_entrypoint AND j.status = 'queued' AND j.priority = level.priority
-          AND j.execute_after <= now()
+          AND (j.execute_after, j.id) >= (level.execute_after, level.id) AND j.execute_after <= now()
         ORDER BY j.execute_after, j.id
         LIMIT v_need
         FOR UPDATE SKIP LOCKED
