@@ -46,7 +46,7 @@ export function runWorkerSuite(target: ConformanceTarget, options: WorkerSuiteOp
       await fixture?.close();
     });
 
-    describe('statements', () => workerQueryCases(fx));
+    describe('statements', () => workerQueryCases(fx, target.requiresServer));
     describe('runtime', () =>
       runtimeCases(harness, { drainJobs: options.drainJobs ?? (target.requiresServer ? 20_000 : 2_000) }));
     describe('resilience', () => resilienceCases(harness, target.requiresServer));
