@@ -232,19 +232,26 @@ export function resilienceCases(h: WorkerHarness, requiresServer: boolean): void
     expect(worker.errors).toEqual([]);
   });
 
-  it('stops without waiting for a handler that ignores its signal; that job stays leased until it is stale', async () => {
+  it('stops without waiting for a handler that ignores its signal, and puts that job back in the queue', async () => {
     const { queries } = h.fx();
     const entrypoint = h.fx().entrypoint('stubborn');
     const id = await queries.enqueue({ entrypoint });
     const never = gate();
     const worker = await h.worker({ pollIntervalMs: HOUR_MS });
+    const requeued: { id: JobId; reason: string; code: string | undefined }[] = [];
+    worker.qm.on('jobRetried', (job, info) => requeued.push({ id: job.id, reason: info.reason, code: codeOf(info.error) }));
     worker.qm.entrypoint(entrypoint, () => never.promise);
     const running = worker.run();
     await waitFor('the job to start', () => worker.qm.activeJobs === 1);
     await worker.qm.stop({ timeoutMs: 0 });
     await running;
-    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'picked', ownerId: worker.qm.ownerId });
+    expect(requeued).toEqual([{ id, reason: 'shutdown', code: 'WORKER_STOPPED' }]);
+    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'queued', ownerId: null, attempts: 0 });
+    // Its late outcome is ignored: the job stays queued for the next worker.
     never.open();
+    await sleep(50);
+    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'queued', ownerId: null });
+    expect(worker.errors).toEqual([]);
   });
 
   it('stops an idle worker at once, without waiting for its poll interval', async () => {
