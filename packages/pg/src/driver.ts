@@ -161,12 +161,17 @@ function queryableOn(
       beforeStatement();
       const config: PgQueryConfig = { text, values: [...params], ...(options.name === undefined ? {} : { name: options.name }) };
       const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(options.timeoutMs));
-      const result =
-        timeoutMs === undefined
-          ? await client.query(config)
-          : timed === undefined
-            ? await client.query({ ...config, query_timeout: timeoutMs })
-            : await timed(config, timeoutMs);
+      let result: PgQueryResult;
+      try {
+        result =
+          timeoutMs === undefined
+            ? await client.query(config)
+            : timed === undefined
+              ? await client.query({ ...config, query_timeout: timeoutMs })
+              : await timed(config, timeoutMs);
+      } catch (error) {
+        throw timeoutMs !== undefined && isReadTimeout(error) ? statementTimeout(timeoutMs, error) : error;
+      }
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(text: string): Promise<void> {
@@ -202,7 +207,7 @@ async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs:
   } catch (error) {
     const pid = client.processID;
     release(error instanceof Error ? error : new Error(String(error)));
-    if (error instanceof Error && error.message === 'Query read timeout' && typeof pid === 'number') {
+    if (isReadTimeout(error) && typeof pid === 'number') {
       pool
         .query({ text: 'SELECT pg_cancel_backend($1::integer)', values: [String(pid)], query_timeout: CANCEL_TIMEOUT_MS })
         .catch(() => {});
@@ -211,6 +216,20 @@ async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs:
   } finally {
     client.removeListener('error', onError);
   }
+}
+
+/** pg's `query_timeout` failure carries no code, only this message. */
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
+function statementTimeout(timeoutMs: number, cause: unknown): PgQueueError {
+  return new PgQueueError(
+    'STATEMENT_TIMEOUT',
+    `pgqueue (${DRIVER_NAME}): no answer from PostgreSQL within ${timeoutMs} ms; the statement was given up ` +
+      `and its connection discarded.`,
+    { cause },
+  );
 }
 
 /**
