@@ -39,6 +39,8 @@ export interface PgDriver extends Driver {
 const DRIVER_NAME = 'pg';
 /** The cancel of a timed-out statement is itself a statement; on a hung server it must not wait for ever either. */
 const CANCEL_TIMEOUT_MS = 5_000;
+/** A LISTEN connection that has not ended this long after `end()` is cut. */
+const LISTEN_END_MS = 2_000;
 
 /**
  * A pgqueue driver on node-postgres. Given a connection string it owns the pool it creates and
@@ -218,6 +220,26 @@ async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs:
   }
 }
 
+/**
+ * Ends a LISTEN client, destroying its socket if it has not ended after `ms`: `end()` waits for
+ * the server to close its side, which a stalled connection never does (the fault scenario saw
+ * driver.close() hang there). pg's own `end()` destroys the socket the same way under a hung query.
+ */
+async function endWithin(client: PgListenClient, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      client.connection?.stream?.destroy();
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([client.end().catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** pg's `query_timeout` failure carries no code, only this message. */
 function isReadTimeout(error: unknown): boolean {
   return error instanceof Error && error.message === 'Query read timeout';
@@ -316,7 +338,7 @@ function pgListener(
       // Not awaited: against an unreachable host the attempt only ends at its connect timeout.
       // Ending it makes the attempt fail, and the reconnect loop stops on `closed`.
       pending?.end().catch(() => {});
-      await open?.end().catch(() => {});
+      if (open !== undefined) await endWithin(open, LISTEN_END_MS);
     },
   });
   return listener;
