@@ -5,11 +5,16 @@
 import pg from 'pg';
 import type { SqlParam } from '@pgqueue/core';
 
-/** `{ name, text, values }`: with `name`, pg parses the statement once per connection. */
+/**
+ * `{ name, text, values }`: with `name`, pg parses the statement once per connection. With
+ * `query_timeout` pg fails the query after that many milliseconds, and the pool then discards the
+ * client instead of handing a connection that may still be busy to the next query.
+ */
 export interface PgQueryConfig {
   text: string;
   values?: SqlParam[];
   name?: string;
+  query_timeout?: number;
 }
 
 /** The fields of pg's Result we read; `rowCount` is null for commands without a count. */
@@ -24,9 +29,14 @@ export interface PgQueryTarget {
   query(config: PgQueryConfig): Promise<PgQueryResult>;
 }
 
-/** A pool connection held for a transaction; `release(error)` discards a broken one. */
+/** A pool connection held for a transaction or a timed statement; `release(error)` discards a broken one. */
 export interface PgPoolClient extends PgQueryTarget {
   release(error?: Error | boolean): void;
+  /** The server process behind the connection, to cancel its statement from another connection. */
+  readonly processID?: number | null;
+  /** A checked-out client's socket error is emitted here (no pool listener holds it then). */
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /**
@@ -59,6 +69,8 @@ export interface PgListenClient {
   connect(): Promise<unknown>;
   query(text: string): Promise<unknown>;
   end(): Promise<void>;
+  /** The socket, to cut a connection whose `end()` never completes (pg does the same internally). */
+  readonly connection?: { readonly stream?: { destroy(): void } };
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
   on(event: 'notification', listener: (message: PgNotification) => void): unknown;

@@ -1,13 +1,15 @@
 /** The worker runtime doing its job: draining, concurrency limits, failures and retries, dedupe. */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { PgQueueError } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type CompleteBatch, type DequeueOptions } from '../queries.js';
+import { CompletionBuffer } from '../worker/completion-buffer.js';
 import type { WorkerJob } from '../worker/job.js';
 import { QueueManager } from '../worker/queue-manager.js';
 import { RetryLater } from '../worker/retry.js';
 import { countingDriver } from './counting.js';
-import { gate, withCapabilities, type WorkerHarness } from './worker-harness.js';
+import { codeOf, gate, withCapabilities, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
 
 export interface RuntimeCaseOptions {
@@ -25,13 +27,14 @@ function sqlStateIn(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The error code reading `job.payload` throws, if any. */
+/** The error code reading `job.payload` throws, if any, and whether its message points at `rawPayload`. */
 function payloadErrorCode(job: WorkerJob): string | undefined {
   try {
     void job.payload;
     return undefined;
   } catch (error) {
-    return PgQueueError.isInstance(error) ? error.code : 'not a PgQueueError';
+    if (!PgQueueError.isInstance(error)) return 'not a PgQueueError';
+    return error.message.includes('job.rawPayload') ? `${error.code}, read job.rawPayload` : error.code;
   }
 }
 
@@ -297,6 +300,72 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     ]);
   });
 
+  it('holds one outcome per job in the completion buffer: the first one stays, a later one is ignored', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('one_outcome');
+    const ids = await queries.enqueue([{ entrypoint }, { entrypoint }]);
+    const ownerId = randomUUID();
+    await queries.dequeue({ ownerId, batchSize: 2, entrypoints: [entrypoint] });
+    const errors: unknown[] = [];
+    const settled: JobId[] = [];
+    const removed: JobId[] = [];
+    const buffer = new CompletionBuffer(
+      queries,
+      { ownerId, batchSize: 100, flushIntervalMs: 60_000, timeoutMs: () => 10_000, runStatement: (statement) => statement() },
+      {
+        onError: (error) => errors.push(error),
+        onLeaseLost: () => undefined,
+        expired: () => [],
+        onGivenUp: () => undefined,
+        onRemoved: (done) => removed.push(...done),
+        onSettled: (done) => settled.push(...done),
+        onFlushed: () => undefined,
+      },
+    );
+    buffer.complete(ids[0]!, 'successful');
+    buffer.complete(ids[0]!, 'exception');
+    buffer.retry({ id: ids[0]!, delayMs: 0 });
+    buffer.retry({ id: ids[1]!, delayMs: 0, countAttempt: false });
+    buffer.complete(ids[1]!, 'successful');
+    expect(buffer.pending).toBe(2);
+    expect(await buffer.flush()).toBe(true);
+    expect(errors).toEqual([]);
+    expect([...settled].sort((a, b) => a - b)).toEqual(ids);
+    expect(removed).toEqual([ids[0]]);
+    expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 1 },
+    ]);
+    expect(await queries.getJobs(ids)).toMatchObject([{ id: ids[1], status: 'queued', attempts: 0 }]);
+  });
+
+  it('never retries a completion the core refuses as invalid: writes the rest one by one, drops and reports the refused one', async () => {
+    const driver = await h.driver();
+    const entrypoint = h.fx().entrypoint('refused');
+    const ids = await h.fx().queries.enqueue(Array.from({ length: 5 }, () => ({ entrypoint })));
+    const poisoned = ids[2]!;
+    const batches: number[] = [];
+    class RefusingQueries extends Queries {
+      override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+        batches.push(batch.ids.length);
+        if (batch.ids.includes(poisoned)) throw new PgQueueError('INVALID_ARGUMENT', `completeJobs: job ${poisoned} refused (simulated)`);
+        return super.completeJobs(batch);
+      }
+    }
+    const worker = await h.worker({
+      driver,
+      queries: new RefusingQueries(driver, { schema: h.fx().schema }),
+      completion: { batchSize: 5, flushIntervalMs: 60_000 },
+    });
+    worker.qm.entrypoint(entrypoint, () => undefined);
+    await worker.run({ drain: true });
+    expect(batches).toEqual([5, 1, 1, 1, 1, 1]);
+    expect(worker.errors.map(({ error, operation }) => [operation, codeOf(error)])).toEqual([['complete', 'INVALID_ARGUMENT']]);
+    expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 4 },
+    ]);
+    expect((await h.fx().queries.getJobs(ids)).map((job) => job.id)).toEqual([poisoned]);
+  });
+
   it('stops claiming jobs while its completions lag: at most maxConcurrentTasks + completion.batchSize unwritten', async () => {
     // On PGlite the worker would otherwise queue its fetches behind the held completion and never
     // show the pile-up; PGlite queues concurrent statements itself.
@@ -409,7 +478,7 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     await worker.run({ drain: true });
     expect(seen).toEqual([
       { to: 'ada@example.com', count: 2, trace: 't-1' },
-      { raw: [0, 1, 255], payloadError: 'PAYLOAD_NOT_SERIALIZABLE' },
+      { raw: [0, 1, 255], payloadError: 'PAYLOAD_NOT_SERIALIZABLE, read job.rawPayload' },
     ]);
     expect((await queries.queueSize()).filter((row) => row.entrypoint === followUp)).toEqual([
       { entrypoint: followUp, status: 'queued', priority: 0, count: 1 },

@@ -46,6 +46,13 @@ export interface QueueManagerOptions extends SchemaOptions {
   /** How long `stop()` lets running jobs finish before aborting them. Default 25,000 ms. */
   shutdownTimeoutMs?: number;
   /**
+   * How long one statement of the worker (a fetch, a batch of outcomes) may go unanswered before
+   * it fails with STATEMENT_TIMEOUT and is tried again. Default 10,000 ms. Lease renewals get
+   * `heartbeatIntervalMs` (at least a second) within it, and the statements of a stopping worker
+   * what is left of its stop.
+   */
+  statementTimeoutMs?: number;
+  /**
    * Vacuum the jobs table from the worker: every `intervalMs` (default 10,000) it reads the
    * table's dead-row count and, past `minDeadRows` (default 10,000), runs `VACUUM (SKIP_LOCKED)`,
    * so a fleet vacuums one worker at a time. A busy queue otherwise slows down between autovacuum
@@ -64,6 +71,7 @@ export interface ResolvedOptions {
   staleAfterMs: number;
   ownerId: string;
   shutdownTimeoutMs: number;
+  statementTimeoutMs: number;
   vacuum: { intervalMs: number; minDeadRows: number } | false;
 }
 
@@ -76,6 +84,10 @@ export const QUEUE_MANAGER_DEFAULTS = {
   // Below the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL, leaving
   // time to abort, flush and close.
   shutdownTimeoutMs: 25_000,
+  // A healthy server answers pgqueue's batch statements in milliseconds (a 1,000-job enqueue took
+  // 4–7 ms here, docs/benchmarks.md); 10 s is far beyond that, and short enough that a hung
+  // connection is given up well within the default 30 s lease.
+  statementTimeoutMs: 10_000,
   vacuumIntervalMs: 10_000,
   // ~40 index pages of dead entries: what a dequeue may walk past before it is worth a vacuum.
   vacuumMinDeadRows: 10_000,
@@ -120,6 +132,7 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
     staleAfterMs,
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
+    statementTimeoutMs: checkMs(options.statementTimeoutMs ?? d.statementTimeoutMs, 'statementTimeoutMs'),
     vacuum:
       options.vacuum === false
         ? false

@@ -18,6 +18,9 @@ export interface VacuumOptions {
   intervalMs: number;
   /** Vacuum once the table holds this many dead row versions. */
   minDeadRows: number;
+  /** The deadline of the dead-row count, and of the vacuum itself (ms). */
+  checkTimeoutMs: number;
+  vacuumTimeoutMs: number;
 }
 
 export interface VacuumHooks {
@@ -48,7 +51,10 @@ export class JobsVacuum {
     return this.running;
   }
 
-  /** Stops the timer and waits for a vacuum under way (it is short when it runs this often). */
+  /**
+   * Stops the timer; resolves when a vacuum under way is done (it is short when it runs this
+   * often, and bounded by its deadline).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
@@ -58,7 +64,7 @@ export class JobsVacuum {
 
   private async vacuumIfNeeded(): Promise<void> {
     try {
-      const { deadRows, canVacuum } = await this.queries.jobsTableHealth();
+      const { deadRows, canVacuum } = await this.queries.jobsTableHealth({ timeoutMs: this.options.checkTimeoutMs });
       if (deadRows < this.options.minDeadRows) return;
       if (!canVacuum) {
         this.stopped = true;
@@ -73,7 +79,7 @@ export class JobsVacuum {
         );
         return;
       }
-      await this.queries.vacuumJobs();
+      await this.queries.vacuumJobs({ timeoutMs: this.options.vacuumTimeoutMs });
     } catch (error) {
       this.hooks.onError(error);
     }
