@@ -1,0 +1,10 @@
+export { createKyselyDriver, kyselyQueryable, type KyselyDriver, type KyselyDriverOptions } from './driver.js';
+export type { KyselyDatabase, KyselyExecutor } from './client.js';
+export type {
+  PgInterval,
+  PgQueueClient,
+  PgQueueClientTypes,
+  PgQueueDatabase,
+  PgQueueJobsTable,
+  PgQueueStatisticsTable,
+} from './tables.js';
