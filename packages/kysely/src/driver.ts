@@ -82,8 +82,9 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
         try {
           const result = await fn(handle);
           // A failed statement aborts the transaction, and PostgreSQL then answers COMMIT with
-          // ROLLBACK; only Kysely's pg dialect reports that. When `fn` swallowed a failure, ask the
-          // server: in an aborted transaction this fails with 25P02 and Kysely rolls back.
+          // ROLLBACK: the postgres.js and PGlite dialects report that as a commit, pg's without a
+          // SQLSTATE. When `fn` swallowed a failure, ask the server: in an aborted transaction this
+          // fails with 25P02, and Kysely rolls back.
           if (failed) await trx.executeQuery(rawQuery('SELECT 1'));
           return result;
         } finally {
