@@ -35,24 +35,26 @@ export interface PgQueueClientTypes {
 
 export type PgQueueClient = keyof PgQueueClientTypes;
 
-/** Values accepted for an int8 column in a where clause or an update, whatever the client. */
+/** Values accepted for an int8 column in an insert or update, whatever the client. */
 type Int8Input = string | number | bigint;
 type Int8<C extends PgQueueClient> = ColumnType<PgQueueClientTypes[C]['int8'], Int8Input, Int8Input>;
-/** A timestamptz: a Date from every client; a Date or text going in. */
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
+/** A bigserial: optional on insert. */
+type GeneratedInt8<C extends PgQueueClient> = ColumnType<PgQueueClientTypes[C]['int8'], Int8Input | undefined, Int8Input>;
+/** A timestamptz with a default: a Date from every client; a Date or text going in. */
+type GeneratedTimestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /** The jobs table, `pgqueuer`. */
 export interface PgQueueJobsTable<C extends PgQueueClient = 'pg'> {
-  id: Generated<Int8<C>>;
+  id: GeneratedInt8<C>;
   /** Higher runs first. */
   priority: Generated<number>;
   /** The worker that holds the job while it is picked. */
   queue_manager_id: string | null;
-  created: Generated<Timestamp>;
-  updated: Generated<Timestamp>;
+  created: GeneratedTimestamp;
+  updated: GeneratedTimestamp;
   /** Renewed by the holding worker; a picked job with an old heartbeat is re-picked. */
-  heartbeat: Generated<Timestamp>;
-  execute_after: Generated<Timestamp>;
+  heartbeat: GeneratedTimestamp;
+  execute_after: GeneratedTimestamp;
   status: Generated<JobStatus>;
   entrypoint: string;
   dedupe_key: string | null;
@@ -68,9 +70,9 @@ export interface PgQueueJobsTable<C extends PgQueueClient = 'pg'> {
 
 /** Completed jobs counted per second, priority, entrypoint, time in queue and status. */
 export interface PgQueueStatisticsTable<C extends PgQueueClient = 'pg'> {
-  id: Generated<Int8<C>>;
+  id: GeneratedInt8<C>;
   /** The second the jobs were completed in. */
-  created: Generated<Timestamp>;
+  created: GeneratedTimestamp;
   count: Int8<C>;
   priority: number;
   time_in_queue: PgQueueClientTypes[C]['interval'];
