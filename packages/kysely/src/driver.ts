@@ -4,12 +4,10 @@ import {
   invalidArgument,
   type Driver,
   type ListenHandle,
-  type QueryResult,
   type Queryable,
-  type SqlParam,
 } from '@pgqueue/core';
-import { isKyselyExecutor, rawQuery, type KyselyDatabase, type KyselyExecutor } from './client.js';
-import { splitStatements } from './statements.js';
+import { rawQuery, type KyselyDatabase } from './client.js';
+import { DRIVER_NAME, assertKysely, queryableOn } from './queryable.js';
 
 export interface KyselyDriverOptions {
   /**
@@ -29,8 +27,6 @@ export interface KyselyDriver extends Driver {
   /** The Kysely instance statements run on (the caller's, without its plugins). */
   readonly db: KyselyDatabase;
 }
-
-const DRIVER_NAME = 'kysely';
 
 /**
  * A pgqueue driver over the caller's Kysely instance: statements go through its executor and
@@ -72,13 +68,12 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
       return plain.transaction().execute(async (trx) => {
         let ended = false;
         let failed = false;
-        const handle = queryableOn(trx, () => {
+        const refuseAfterEnd = () => {
           if (ended) {
             throw invalidArgument(`pgqueue (${DRIVER_NAME}): this transaction has ended; its handle cannot run statements.`);
           }
-        }, () => {
-          failed = true;
-        });
+        };
+        const handle = queryableOn(trx, refuseAfterEnd, () => (failed = true));
         try {
           const result = await fn(handle);
           // A failed statement aborts the transaction, and PostgreSQL then answers COMMIT with
@@ -102,12 +97,18 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
         );
       }
       const inner = await listenSource.listen(channel, onPayload, events);
+      let closed: Promise<void> | undefined;
       const handle: ListenHandle = {
-        close: async () => {
+        close: () => {
           handles.delete(handle);
-          await inner.close();
+          return (closed ??= inner.close());
         },
       };
+      // close() ran while the subscription was being made: it could not stop this one.
+      if (closing !== undefined) {
+        await handle.close();
+        assertOpen();
+      }
       handles.add(handle);
       return handle;
     },
@@ -117,63 +118,4 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
       return closing;
     },
   };
-}
-
-/**
- * Runs pgqueue statements on the caller's Kysely transaction (`trx`), so an enqueue commits or
- * rolls back with it. A Kysely instance works too: each statement then takes a pooled connection.
- */
-export function kyselyQueryable(trxOrDb: KyselyExecutor): Queryable {
-  assertKysely(trxOrDb, 'kyselyQueryable');
-  return queryableOn(trxOrDb.withoutPlugins(), () => {});
-}
-
-/**
- * `beforeStatement` throws to refuse a statement (closed driver, finished transaction);
- * `onFailure` learns that a statement was rejected.
- */
-function queryableOn(target: KyselyExecutor, beforeStatement: () => void, onFailure: () => void = () => {}): Queryable {
-  const run = async (text: string, params?: readonly SqlParam[]) => {
-    try {
-      return await target.executeQuery(rawQuery(text, params));
-    } catch (error) {
-      onFailure();
-      throw error;
-    }
-  };
-  return {
-    // The name hint is not used: Kysely's compiled queries carry no statement name to prepare.
-    async query<Row = Record<string, unknown>>(text: string, params: readonly SqlParam[] = []): Promise<QueryResult<Row>> {
-      beforeStatement();
-      const result = await run(text, params);
-      const rows = result.rows as Row[];
-      return { rows, rowCount: result.numAffectedRows === undefined ? rows.length : Number(result.numAffectedRows) };
-    },
-    async exec(text: string): Promise<void> {
-      beforeStatement();
-      // pg and postgres.js send a statement without parameters by the simple protocol, which
-      // takes several; PGlite's dialect does not. So every dialect gets one statement at a time,
-      // inside one transaction, as atomic as the implicit transaction of a multi-statement query.
-      const each = splitStatements(text);
-      if (each.length === 0) return;
-      if (each.length === 1) {
-        await run(each[0]!);
-      } else if (target.isTransaction) {
-        for (const statement of each) await run(statement);
-      } else {
-        await (target as KyselyDatabase).transaction().execute(async (trx) => {
-          for (const statement of each) await trx.executeQuery(rawQuery(statement));
-        });
-      }
-    },
-  };
-}
-
-function assertKysely(value: unknown, caller: string): void {
-  if (isKyselyExecutor(value)) return;
-  const got = value === null ? 'null' : typeof value === 'object' ? `an object (${value.constructor?.name ?? 'no constructor'})` : typeof value;
-  throw invalidArgument(
-    `pgqueue (${DRIVER_NAME}): ${caller} expects a Kysely instance (new Kysely({ dialect })) or a Kysely transaction, ` +
-      `but got ${got}. For a pg Pool, a postgres.js sql or a PGlite database, use @pgqueue/pg, @pgqueue/postgres-js or @pgqueue/pglite.`,
-  );
 }

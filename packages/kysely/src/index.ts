@@ -1,4 +1,5 @@
-export { createKyselyDriver, kyselyQueryable, type KyselyDriver, type KyselyDriverOptions } from './driver.js';
+export { createKyselyDriver, type KyselyDriver, type KyselyDriverOptions } from './driver.js';
+export { kyselyQueryable } from './queryable.js';
 export type { KyselyDatabase, KyselyExecutor } from './client.js';
 export type {
   PgInterval,

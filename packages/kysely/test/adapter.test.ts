@@ -113,6 +113,16 @@ describe.each(runnableTargets())('kysely adapter over $name', (target) => {
     expect((await driver.query('SELECT $1::text IS NULL AS isnull', [null])).rows).toEqual([{ isnull: true }]);
   });
 
+  it('lets timers run while a loop of statements keeps it busy', async () => {
+    let fired = 0;
+    const timer = setTimeout(() => fired++, 5);
+    const started = Date.now();
+    // An in-process database answers without a turn of the event loop unless the adapter yields.
+    while (fired === 0 && Date.now() - started < 5_000) await driver.query('SELECT 1');
+    clearTimeout(timer);
+    expect(fired).toBe(1);
+  });
+
   it('reads columns by their own names even when the Kysely instance has CamelCasePlugin', async () => {
     const camel = createKyselyDriver(opened.db.withPlugin(new CamelCasePlugin()), target.options);
     expect((await camel.query('SELECT 1 AS queue_manager_id')).rows).toEqual([{ queue_manager_id: 1 }]);
