@@ -25,6 +25,8 @@ export interface KyselyExecutor {
 export interface KyselyDatabase extends KyselyExecutor {
   withoutPlugins(): KyselyDatabase;
   transaction(): { execute<T>(callback: (trx: KyselyExecutor) => Promise<T>): Promise<T> };
+  /** Holds one connection of the dialect while the callback runs. */
+  connection(): { execute<T>(callback: (db: KyselyExecutor) => Promise<T>): Promise<T> };
 }
 
 /** The text as the dialect's client receives it, with the parameters as the core encoded them. */

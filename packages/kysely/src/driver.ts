@@ -96,7 +96,10 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
             `or the adapter of your dialect's client. Without one, workers poll (capabilities.listen is false).`,
         );
       }
-      const inner = await listenSource.listen(channel, onPayload, events);
+      // With one connection the source's LISTEN shares it with the dialect, and would join (and
+      // roll back with) a transaction open there; holding the dialect's connection keeps it out.
+      const subscribe = () => listenSource.listen(channel, onPayload, events);
+      const inner = concurrentQueries ? await subscribe() : await plain.connection().execute(subscribe);
       let closed: Promise<void> | undefined;
       const handle: ListenHandle = {
         close: () => {

@@ -123,6 +123,26 @@ describe.each(runnableTargets())('kysely adapter over $name', (target) => {
     expect(fired).toBe(1);
   });
 
+  it('keeps a LISTEN made while an application transaction is open when that transaction rolls back', async () => {
+    const listening = createKyselyDriver(opened.db, { ...target.options, listen: opened.listener });
+    const channel = `pgq_during_tx_${suffix()}`;
+    const received: string[] = [];
+    let subscribed: Promise<unknown> | undefined;
+    await rejectionOf(
+      opened.db.transaction().execute(async (trx) => {
+        await sql`SELECT 1`.execute(trx);
+        // A worker starting elsewhere in the application, not awaited here.
+        subscribed = listening.listen(channel, (payload) => received.push(payload));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        throw new Error('roll back');
+      }),
+    );
+    await subscribed;
+    await listening.query(`SELECT pg_notify('${channel}', 'after')`);
+    await waitFor('the notification', () => received.length === 1);
+    await listening.close();
+  });
+
   it('reads columns by their own names even when the Kysely instance has CamelCasePlugin', async () => {
     const camel = createKyselyDriver(opened.db.withPlugin(new CamelCasePlugin()), target.options);
     expect((await camel.query('SELECT 1 AS queue_manager_id')).rows).toEqual([{ queue_manager_id: 1 }]);
