@@ -61,7 +61,8 @@ export function assertKysely(value: unknown, caller: string): void {
   if (isKyselyExecutor(value)) return;
   const got = value === null ? 'null' : typeof value === 'object' ? `an object (${value.constructor?.name ?? 'no constructor'})` : typeof value;
   throw invalidArgument(
-    `pgqueue (${DRIVER_NAME}): ${caller} expects a Kysely instance (new Kysely({ dialect })) or a Kysely transaction, ` +
+    `pgqueue (${DRIVER_NAME}): ${caller} expects ${caller === 'kyselyQueryable' ? 'a Kysely transaction or ' : ''}` +
+      `a Kysely instance (new Kysely({ dialect })), ` +
       `but got ${got}. For a pg Pool, a postgres.js sql or a PGlite database, use @pgqueue/pg, @pgqueue/postgres-js or @pgqueue/pglite.`,
   );
 }

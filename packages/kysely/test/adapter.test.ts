@@ -45,7 +45,7 @@ describe('kysely adapter without a database', () => {
       const error = thrownBy(attempt) as PgQueueError;
       expect(PgQueueError.isInstance(error)).toBe(true);
       expect(error.code).toBe('INVALID_ARGUMENT');
-      expect(error.message).toMatch(/expects a Kysely instance \(new Kysely\(\{ dialect \}\)\)/);
+      expect(error.message).toMatch(/expects (a Kysely transaction or )?a Kysely instance \(new Kysely\(\{ dialect \}\)\)/);
     }
   });
 
