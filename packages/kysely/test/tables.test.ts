@@ -1,8 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Generated, Kysely, Selectable } from 'kysely';
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
-import { Queries, installSchema, type JobError, type JobStatus } from '@pgqueue/core';
-import type { PgQueueClient, PgQueueDatabase, PgQueueJobsTable, PgQueueStatisticsTable } from '../src/index.js';
+import { Queries, installSchema, type JobError, type JobStatus, type Queryable } from '@pgqueue/core';
+import {
+  createKyselyDriver,
+  kyselyQueryable,
+  type KyselyDriver,
+  type PgQueueClient,
+  type PgQueueDatabase,
+  type PgQueueJobsTable,
+  type PgQueueStatisticsTable,
+} from '../src/index.js';
 import { openDriver, runnableTargets, type DialectTarget } from './targets.js';
 
 interface AppDatabase {
@@ -38,9 +46,16 @@ describe('typed tables (checked by pnpm typecheck)', () => {
     expectTypeOf<Awaited<ReturnType<typeof people>>>().toEqualTypeOf<{ name: string }[]>();
     expectTypeOf<Selectable<PgQueueJobsTable>['last_error']>().toEqualTypeOf<JobError | null>();
 
+    // A typed instance and its transactions are accepted as they are, without casts.
+    const wire = (db: Kysely<AppDatabase & PgQueueDatabase>) => [
+      createKyselyDriver(db),
+      db.transaction().execute(async (trx) => kyselyQueryable(trx)),
+    ];
+    expectTypeOf(wire).returns.toEqualTypeOf<(KyselyDriver | Promise<Queryable>)[]>();
+
     // @ts-expect-error: not a column of pgqueuer
     const wrong = (db: Kysely<PgQueueDatabase>) => db.selectFrom('pgqueuer').select(['id', 'not_a_column']);
-    expect(typeof jobs && typeof stats && typeof people && typeof wrong).toBe('function');
+    expect(typeof jobs && typeof stats && typeof people && typeof wire && typeof wrong).toBe('function');
   });
 });
 
