@@ -9,7 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@pgqueue\/core\/testing$/, replacement: here('./packages/core/src/testing/index.ts') },
       { find: /^@pgqueue\/core$/, replacement: here('./packages/core/src/index.ts') },
-      { find: /^@pgqueue\/(pg|postgres-js|pglite)$/, replacement: here('./packages/$1/src/index.ts') },
+      { find: /^@pgqueue\/(pg|postgres-js|pglite|kysely)$/, replacement: here('./packages/$1/src/index.ts') },
     ],
   },
   test: {

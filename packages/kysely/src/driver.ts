@@ -1,0 +1,124 @@
+import {
+  DRIVER_SPECIFICATION_VERSION,
+  PgQueueError,
+  invalidArgument,
+  type Driver,
+  type ListenHandle,
+  type Queryable,
+} from '@pgqueue/core';
+import { rawQuery, type KyselyDatabase } from './client.js';
+import { DRIVER_NAME, assertKysely, queryableOn } from './queryable.js';
+
+export interface KyselyDriverOptions {
+  /**
+   * Where LISTEN runs: another pgqueue driver, e.g. `createPgDriver(pool)` over the pool of a
+   * PostgresDialect. Kysely hands out pooled connections only, and a LISTEN on one of those is
+   * lost when it goes back to the pool. Without it, `capabilities.listen` is false and workers poll.
+   */
+  listen?: Pick<Driver, 'listen'>;
+  /**
+   * False when the dialect has one connection (PGlite): the core then runs one statement at a
+   * time. Kysely does not say which client a dialect wraps, so this cannot be detected. Default: true.
+   */
+  concurrentQueries?: boolean;
+}
+
+export interface KyselyDriver extends Driver {
+  /** The Kysely instance statements run on (the caller's, without its plugins). */
+  readonly db: KyselyDatabase;
+}
+
+/**
+ * A pgqueue driver over the caller's Kysely instance: statements go through its executor and
+ * its connections. It opens nothing of its own, so `close()` only stops the LISTEN
+ * subscriptions it made; the Kysely instance and the listen driver stay the caller's to close.
+ */
+export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOptions = {}): KyselyDriver {
+  assertKysely(db, 'createKyselyDriver');
+  if (db.isTransaction) {
+    throw invalidArgument(
+      `pgqueue (${DRIVER_NAME}): createKyselyDriver needs the Kysely instance, not a transaction. ` +
+        `To enqueue inside a transaction, pass kyselyQueryable(trx) as the executor of that enqueue.`,
+    );
+  }
+  const { listen: listenSource, concurrentQueries = true } = options;
+  if (listenSource !== undefined && typeof listenSource?.listen !== 'function') {
+    throw invalidArgument(`pgqueue (${DRIVER_NAME}): options.listen must be a pgqueue driver (e.g. createPgDriver(pool)).`);
+  }
+  // Plugins such as CamelCasePlugin rename result columns; the core reads its columns by name.
+  const plain = db.withoutPlugins();
+  let closing: Promise<void> | undefined;
+  const handles = new Set<ListenHandle>();
+  const assertOpen = () => {
+    if (closing !== undefined) throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver was closed.`);
+  };
+  const statements = queryableOn(plain, assertOpen);
+
+  return {
+    specificationVersion: DRIVER_SPECIFICATION_VERSION,
+    name: DRIVER_NAME,
+    capabilities: { concurrentQueries, listen: listenSource !== undefined },
+    db: plain,
+
+    query: statements.query,
+    exec: statements.exec,
+
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      assertOpen();
+      return plain.transaction().execute(async (trx) => {
+        let ended = false;
+        let failed = false;
+        const refuseAfterEnd = () => {
+          if (ended) {
+            throw invalidArgument(`pgqueue (${DRIVER_NAME}): this transaction has ended; its handle cannot run statements.`);
+          }
+        };
+        const handle = queryableOn(trx, refuseAfterEnd, () => (failed = true));
+        try {
+          const result = await fn(handle);
+          // A failed statement aborts the transaction, and PostgreSQL then answers COMMIT with
+          // ROLLBACK: the postgres.js and PGlite dialects report that as a commit, pg's without a
+          // SQLSTATE. When `fn` swallowed a failure, ask the server: in an aborted transaction this
+          // fails with 25P02, and Kysely rolls back.
+          if (failed) await trx.executeQuery(rawQuery('SELECT 1'));
+          return result;
+        } finally {
+          ended = true;
+        }
+      });
+    },
+
+    async listen(channel, onPayload, events): Promise<ListenHandle> {
+      assertOpen();
+      if (listenSource === undefined) {
+        throw invalidArgument(
+          `pgqueue (${DRIVER_NAME}): LISTEN needs a listen source: createKyselyDriver(db, { listen: createPgDriver(pool) }) ` +
+            `or the adapter of your dialect's client. Without one, workers poll (capabilities.listen is false).`,
+        );
+      }
+      // With one connection the source's LISTEN shares it with the dialect, and would join (and
+      // roll back with) a transaction open there; holding the dialect's connection keeps it out.
+      const subscribe = () => listenSource.listen(channel, onPayload, events);
+      const inner = concurrentQueries ? await subscribe() : await plain.connection().execute(subscribe);
+      let closed: Promise<void> | undefined;
+      const handle: ListenHandle = {
+        close: () => {
+          handles.delete(handle);
+          return (closed ??= inner.close());
+        },
+      };
+      // close() ran while the subscription was being made: it could not stop this one.
+      if (closing !== undefined) {
+        await handle.close();
+        assertOpen();
+      }
+      handles.add(handle);
+      return handle;
+    },
+
+    close(): Promise<void> {
+      closing ??= Promise.all([...handles].map((handle) => handle.close())).then(() => undefined);
+      return closing;
+    },
+  };
+}
