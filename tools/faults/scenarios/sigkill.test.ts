@@ -1,0 +1,53 @@
+/**
+ * Worker processes killed with SIGKILL in a loop while the queue drains, each replaced at once:
+ * the jobs a killed worker held (running, or finished but not yet written) are taken over once
+ * their lease expires, and run again; nothing is lost, nothing is counted twice.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Scenario } from '../src/scenario.js';
+import type { WorkerProcess } from '../src/workers.js';
+
+const WORKERS = 4;
+const JOBS = 40_000;
+const KILLS = 8;
+const KILL_EVERY_MS = 1_500;
+
+let scenario: Scenario;
+beforeAll(async () => {
+  scenario = await Scenario.open('sigkill-loop');
+});
+afterAll(async () => {
+  await scenario?.close();
+});
+
+it('loses no job and counts every job once while workers are killed and restarted', async () => {
+  await scenario.enqueue(JOBS, { ms: 10 });
+  const fleet: WorkerProcess[] = await scenario.workersNamed(...Array.from({ length: WORKERS }, (_, i) => `w${i}`));
+  const killed = new Set<string>();
+  const replacements: Promise<WorkerProcess>[] = [];
+  let lastKillAt = 0;
+  for (let kill = 0; kill < KILLS; kill++) {
+    await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS));
+    // Round robin over the slots whose replacement is up, so every kill hits a working worker.
+    const victim = fleet.shift()!;
+    await victim.kill();
+    killed.add(victim.ownerId);
+    lastKillAt = Date.now();
+    replacements.push(scenario.worker(`w-restart-${kill}`).then((worker) => (fleet.push(worker), worker)));
+  }
+  const leftAtLastKill = (await scenario.db.queries.queueSize()).reduce((sum, row) => sum + row.count, 0);
+  await Promise.all(replacements);
+  await scenario.drained();
+  // The jobs of the last worker killed are the last to come back: taken over once stale.
+  const verdict = await scenario.verdict({ takeoverAllowed: (takeover) => killed.has(takeover.oldOwner) });
+  const lastTakeover = await scenario.db.admin.query<{ at: number | null }>(
+    'SELECT (extract(epoch FROM max(at)) * 1000)::float8 AS at FROM faults_takeovers',
+  );
+  const shutdown = await scenario.stopAll();
+  expect(leftAtLastKill, 'jobs still in the queue at the last kill').toBeGreaterThan(0);
+  scenario.report(verdict, {
+    recoveryMs: Math.max(0, (lastTakeover.rows[0]!.at ?? lastKillAt) - lastKillAt),
+    shutdown,
+    note: `${KILLS} kills of ${WORKERS} workers in ${((KILLS * KILL_EVERY_MS) / 1000).toFixed(0)} s, ${leftAtLastKill} jobs left at the last`,
+  });
+});
