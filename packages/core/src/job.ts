@@ -112,7 +112,7 @@ export function jsonPayload<T = unknown>(job: Pick<Job, 'id' | 'payload'>): T | 
   } catch (error) {
     throw new PgQueueError(
       'PAYLOAD_NOT_SERIALIZABLE',
-      `job ${job.id}: payload is not UTF-8 JSON; it was probably enqueued as raw bytes. Read job.payload instead.`,
+      `job ${job.id}: payload is not UTF-8 JSON; it was probably enqueued as raw bytes. Read job.rawPayload instead.`,
       { cause: error },
     );
   }

@@ -32,6 +32,7 @@ import {
   checkEntrypoint,
   checkIds,
   checkInt32,
+  checkDelayMs,
   checkNonNegative,
   checkOwnerId,
   checkPlainObject,
@@ -243,7 +244,7 @@ export class Queries {
       if (typeof job !== 'object' || job === null) throw invalidArgument(`${where}: expected a job object.`);
       entrypoints[i] = checkEntrypoint(job.entrypoint, where);
       priorities[i] = job.priority === undefined ? 0 : checkInt32(job.priority, `${where}: priority`);
-      delays[i] = job.delayMs === undefined ? 0 : checkNonNegative(job.delayMs, `${where}: delayMs`);
+      delays[i] = job.delayMs === undefined ? 0 : checkDelayMs(job.delayMs, `${where}: delayMs`);
       if (job.dedupeKey !== undefined && job.dedupeKey !== null && (typeof job.dedupeKey !== 'string' || job.dedupeKey === '')) {
         throw invalidArgument(`${where}: dedupeKey must be a non-empty string or null.`);
       }
@@ -363,7 +364,7 @@ export class Queries {
     const ownerId = checkOwnerId(batch.ownerId);
     const jobs = checkJobList(batch.jobs, 'retryJobs');
     if (jobs.length === 0) return [];
-    const delays = jobs.map((job, i) => checkNonNegative(job.delayMs, `retryJobs: job ${i} delayMs`));
+    const delays = jobs.map((job) => checkDelayMs(job.delayMs, `retryJobs: job ${job.id}: delayMs`));
     const errors = jobs.map((job) => (job.error === undefined || job.error === null ? null : encodeJobError(job.error)));
     const refunds = jobs.map((job) => (job.countAttempt === false ? 1 : 0));
     const { text, name } = this.statements.retry;
@@ -422,7 +423,7 @@ export class Queries {
   async requeueFailed(ids: readonly JobId[], options: { delayMs?: number } = {}): Promise<JobId[]> {
     checkIds(ids, 'requeueFailed: ids');
     if (ids.length > MAX_BATCH) throw invalidArgument(`requeueFailed: at most ${MAX_BATCH} ids per call, got ${ids.length}.`);
-    const delayMs = options.delayMs === undefined ? 0 : checkNonNegative(options.delayMs, 'requeueFailed: delayMs');
+    const delayMs = options.delayMs === undefined ? 0 : checkDelayMs(options.delayMs, 'requeueFailed: delayMs');
     if (ids.length === 0) return [];
     const { rows } = await this.run<{ id: string }>('requeueFailed', undefined, requeueFailedSql(this.names), [
       numberArray(ids),

@@ -41,6 +41,22 @@ export function checkNonNegative(value: unknown, what: string): number {
   return value;
 }
 
+/**
+ * Longest delay a job can be given: 100 years. PostgreSQL's interval and timestamp ranges end far
+ * beyond it, but `now() + delay` has to stay inside them, and nobody means a longer delay.
+ */
+export const MAX_DELAY_MS = 100 * 365.25 * 24 * 60 * 60 * 1000;
+
+/** A delay in milliseconds: finite, ≥ 0, at most MAX_DELAY_MS. */
+export function checkDelayMs(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS) {
+    throw invalidArgument(
+      `${what} must be a number of milliseconds from 0 to ${MAX_DELAY_MS} (100 years), got ${describe(value)}.`,
+    );
+  }
+  return value;
+}
+
 export function checkOwnerId(value: unknown): string {
   if (typeof value !== 'string' || !UUID.test(value)) {
     throw invalidArgument(`ownerId must be a UUID (crypto.randomUUID()), got ${describe(value)}.`);

@@ -22,7 +22,7 @@ describe('retry policy', () => {
   it('fills in defaults and refuses nonsense', () => {
     expect(resolveRetryPolicy(undefined, 'test')).toEqual(DEFAULT_RETRY_POLICY);
     expect(resolveRetryPolicy({ maxAttempts: 7 }, 'test').maxAttempts).toBe(7);
-    for (const bad of [{ maxAttempts: 0 }, { factor: 0.5 }, { jitter: -0.1 }, { baseDelayMs: Number.NaN }]) {
+    for (const bad of [{ maxAttempts: 0 }, { factor: 0.5 }, { jitter: -0.1 }, { baseDelayMs: Number.NaN }, { maxDelayMs: 1e300 }]) {
       expect(() => resolveRetryPolicy(bad, 'test')).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     }
   });
@@ -35,6 +35,7 @@ describe('RetryLater and job errors', () => {
     expect(RetryLater.isInstance(new Error('x'))).toBe(false);
     expect(later.delayMs).toBe(250);
     expect(() => new RetryLater(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => new RetryLater(1e300)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('records errors, and whatever else was thrown', () => {

@@ -88,6 +88,23 @@ export function errorCases(fx: () => Fixture): void {
     expect(await jobsOf(entrypoint)).toBe(0);
   });
 
+  it('refuses a delay beyond 100 years with a message naming the job and the field, in enqueue, retry and requeue', async () => {
+    const { queries } = fx();
+    const entrypoint = fx().entrypoint();
+    const tooLate = (await queries.enqueue([{ entrypoint }, { entrypoint, delayMs: 1e300 }]).catch((e: unknown) => e)) as PgQueueError;
+    expect(tooLate).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(tooLate.message).toContain('enqueue: job 1: delayMs');
+    expect(await jobsOf(entrypoint)).toBe(0);
+    const [id] = await queries.enqueue([{ entrypoint }]);
+    const ownerId = randomUUID();
+    await queries.dequeue({ ownerId, batchSize: 1, entrypoints: [entrypoint] });
+    const retry = (await queries.retryJobs({ ownerId, jobs: [{ id: id!, delayMs: 1e300 }] }).catch((e: unknown) => e)) as PgQueueError;
+    expect(retry).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(retry.message).toContain(`retryJobs: job ${id}: delayMs`);
+    await expect(queries.requeueFailed([id!], { delayMs: 1e300 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect((await queries.getJobs([id!]))[0]).toMatchObject({ status: 'picked', ownerId });
+  });
+
   it('rejects mismatched completion arrays and bad statuses without touching the jobs', async () => {
     const { queries } = fx();
     const entrypoint = fx().entrypoint();

@@ -25,13 +25,14 @@ function sqlStateIn(error: unknown): string | undefined {
   return undefined;
 }
 
-/** The error code reading `job.payload` throws, if any. */
+/** The error code reading `job.payload` throws, if any, and whether its message points at `rawPayload`. */
 function payloadErrorCode(job: WorkerJob): string | undefined {
   try {
     void job.payload;
     return undefined;
   } catch (error) {
-    return PgQueueError.isInstance(error) ? error.code : 'not a PgQueueError';
+    if (!PgQueueError.isInstance(error)) return 'not a PgQueueError';
+    return error.message.includes('job.rawPayload') ? `${error.code}, read job.rawPayload` : error.code;
   }
 }
 
@@ -376,7 +377,7 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     await worker.run({ drain: true });
     expect(seen).toEqual([
       { to: 'ada@example.com', count: 2, trace: 't-1' },
-      { raw: [0, 1, 255], payloadError: 'PAYLOAD_NOT_SERIALIZABLE' },
+      { raw: [0, 1, 255], payloadError: 'PAYLOAD_NOT_SERIALIZABLE, read job.rawPayload' },
     ]);
     expect((await queries.queueSize()).filter((row) => row.entrypoint === followUp)).toEqual([
       { entrypoint: followUp, status: 'queued', priority: 0, count: 1 },

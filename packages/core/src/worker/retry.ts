@@ -1,7 +1,7 @@
 /** What happens after a handler fails: the retry policy, its backoff, and RetryLater. */
 import { invalidArgument } from '../errors.js';
 import type { JobError } from '../job.js';
-import { checkNonNegative, checkPositiveInt } from '../validate.js';
+import { checkDelayMs, checkPositiveInt } from '../validate.js';
 
 export interface RetryPolicy {
   /** Runs in all, the first included; 1 never retries. Default 3. */
@@ -30,8 +30,8 @@ export const DEFAULT_RETRY_POLICY: Readonly<Required<RetryPolicy>> = {
 export function resolveRetryPolicy(policy: RetryPolicy | undefined, where: string): Required<RetryPolicy> {
   const resolved = { ...DEFAULT_RETRY_POLICY, ...policy };
   checkPositiveInt(resolved.maxAttempts, `${where}: retry.maxAttempts`);
-  checkNonNegative(resolved.baseDelayMs, `${where}: retry.baseDelayMs`);
-  checkNonNegative(resolved.maxDelayMs, `${where}: retry.maxDelayMs`);
+  checkDelayMs(resolved.baseDelayMs, `${where}: retry.baseDelayMs`);
+  checkDelayMs(resolved.maxDelayMs, `${where}: retry.maxDelayMs`);
   if (typeof resolved.factor !== 'number' || !(resolved.factor >= 1) || !Number.isFinite(resolved.factor)) {
     throw invalidArgument(`${where}: retry.factor must be a finite number ≥ 1, got ${String(resolved.factor)}.`);
   }
@@ -62,7 +62,7 @@ export class RetryLater extends Error {
 
   constructor(delayMs: number, message = `retry in ${delayMs} ms`) {
     super(message);
-    this.delayMs = checkNonNegative(delayMs, 'RetryLater: delayMs');
+    this.delayMs = checkDelayMs(delayMs, 'RetryLater: delayMs');
   }
 
   /** True for a RetryLater, even one created by another copy of @pgqueue/core. */
