@@ -81,10 +81,14 @@ export class Scenario {
     return Promise.all(labels.map((label) => this.worker(label)));
   }
 
-  async enqueue(count: number, job: FaultJob = {}): Promise<number[]> {
+  async enqueue(count: number, job: FaultJob = {}, delayMs = 0): Promise<number[]> {
     const ids: number[] = [];
     for (let from = 0; from < count; from += ENQUEUE_BATCH) {
-      const batch = Array.from({ length: Math.min(ENQUEUE_BATCH, count - from) }, () => ({ entrypoint: this.entrypoint, payload: job }));
+      const batch = Array.from({ length: Math.min(ENQUEUE_BATCH, count - from) }, () => ({
+        entrypoint: this.entrypoint,
+        payload: job,
+        delayMs,
+      }));
       ids.push(...(await this.db.queries.enqueue(batch)));
     }
     this.ids.push(...ids);
@@ -112,22 +116,46 @@ export class Scenario {
   }
 
   /**
-   * Milliseconds from `sinceMs` (epoch) to the first completion statement `owner` got through
-   * after it: how long the worker took to write outcomes again once a fault ended. Fails when it
-   * has not happened within `timeoutMs`, i.e. the worker did not recover by itself.
+   * Milliseconds from `sinceMs` (epoch) to the first completion statement `worker` got through
+   * after it: how long the worker took to write outcomes again once a fault ended. Fails, with the
+   * worker's latest errors, when it has not happened within `timeoutMs`: the worker did not
+   * recover by itself.
    */
-  async recovery(owner: string, sinceMs: number, timeoutMs = 60_000): Promise<number> {
+  async recovery(worker: WorkerProcess, sinceMs: number, timeoutMs = 30_000): Promise<number> {
     let first: number | undefined;
-    await this.until(`worker ${owner} to write a completion again`, timeoutMs, async () => {
+    const check = async () => {
       const { rows } = await this.db.admin.query<{ at: number | null }>(
         `SELECT (extract(epoch FROM min(at)) * 1000)::float8 AS at FROM faults_completions
          WHERE owner = $1::uuid AND at > to_timestamp($2::text::float8 / 1000)`,
-        [owner, String(sinceMs)],
+        [worker.ownerId, String(sinceMs)],
       );
       first = rows[0]!.at ?? undefined;
       return first !== undefined;
-    });
+    };
+    try {
+      await this.until(`worker ${worker.label} to write a completion again`, timeoutMs, check);
+    } catch (error) {
+      const latest = [...new Set(worker.errors.slice(-20).map((e) => `${e.operation}: ${e.message}`))].slice(-3);
+      throw new Error(`${(error as Error).message}; its latest errors: ${latest.join(' | ') || 'none'}`);
+    }
     return first! - sinceMs;
+  }
+
+  /**
+   * The longest stretch between `fromMs` and `toMs` (epoch) in which `worker` got no completion
+   * statement through: how long a fault that never stopped it kept it from writing outcomes.
+   */
+  async longestPause(worker: WorkerProcess, fromMs: number, toMs: number): Promise<number> {
+    const { rows } = await this.db.admin.query<{ ms: number }>(
+      `WITH marks AS (
+         SELECT extract(epoch FROM at) * 1000 AS ms FROM faults_completions
+         WHERE owner = $1::uuid AND at BETWEEN to_timestamp($2::text::float8 / 1000) AND to_timestamp($3::text::float8 / 1000)
+         UNION ALL SELECT $2::text::float8 UNION ALL SELECT $3::text::float8
+       )
+       SELECT coalesce(max(gap), 0)::float8 AS ms FROM (SELECT ms - lag(ms) OVER (ORDER BY ms) AS gap FROM marks) gaps`,
+      [worker.ownerId, String(fromMs), String(toMs)],
+    );
+    return rows[0]!.ms;
   }
 
   /** Stops every live worker with `timeoutMs`; fails unless each stops and closes within `withinMs`. */
