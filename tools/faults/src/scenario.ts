@@ -3,8 +3,8 @@
  * the verdict. The verdict is the promise pgqueue makes, checked from the server's own records
  * (database.ts): every job ran, the queue is empty, the statistics count every job exactly once,
  * and a job ran more than once only after its lease expired and another pick took it over (or
- * its worker put it back). Timings are printed as figures, never asserted, except the bounds a
- * user relies on: a stop that ends, a worker that recovers.
+ * its worker put it back), and never twice by the same worker. Timings are printed as figures,
+ * never asserted, except the bounds a user relies on: a stop that ends, a worker that recovers.
  */
 import { expect } from 'vitest';
 import type { FaultJob, WorkerSpec } from './protocol.js';
@@ -207,6 +207,15 @@ export class Scenario {
     for (const { id } of requeues) explained.set(Number(id), (explained.get(Number(id)) ?? 0) + 1);
     const unexplained = [...runsOf].filter(([id, n]) => n - 1 > (explained.get(id) ?? 0)).map(([id, n]) => ({ id, runs: n }));
     expect(unexplained, 'jobs that ran again without their lease expiring').toEqual([]);
+    // A worker that gets its own expired job back still holds that job's run or outcome: running
+    // it again there only duplicates it. Only a requeue sends a job back to the same worker.
+    const requeued = new Set(requeues.map(({ id }) => Number(id)));
+    const rerunHere = (
+      await q<{ id: string; owner: string }>(
+        'SELECT job_id::text AS id, owner::text FROM faults_runs GROUP BY job_id, owner HAVING count(*) > 1 ORDER BY job_id LIMIT 100',
+      )
+    ).filter((row) => !requeued.has(Number(row.id)));
+    expect(rerunHere, 'jobs run twice by the same worker').toEqual([]);
 
     const total = runs.reduce((sum, row) => sum + row.runs, 0);
     return { jobs: this.jobs, runs: total, duplicates: total - runsOf.size, takeovers, requeues: requeues.length };
