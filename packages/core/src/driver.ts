@@ -28,6 +28,14 @@ export interface QueryOptions {
    * makes the name unique per statement text.
    */
   name?: string;
+  /**
+   * Give up on the statement after this many milliseconds: reject, and make sure the connection
+   * it ran on is not handed to another statement while the old one may still occupy it (pg
+   * discards the pooled client; postgres.js cancels the query on the server). The core races
+   * the statement against the same deadline as well, so an adapter that cannot stop a statement
+   * (PGlite, in-process: it has no network to hang on and no other session to wait for) may ignore it.
+   */
+  timeoutMs?: number;
 }
 
 /** Something statements can run on: a driver, or the handle of an open transaction. */

@@ -18,6 +18,14 @@ export type PgQueueErrorCode =
   | 'DUPLICATE_JOB'
   /** PostgreSQL detected a deadlock (40P01). pgqueue's own statements are built never to cause one. */
   | 'DEADLOCK'
+  /**
+   * A statement did not answer within its deadline (a hung connection, lock waits, an overloaded
+   * server), or the server canceled it (statement_timeout, lock_timeout: 57014, 55P03). The worker
+   * treats it as transient and tries again; a write that timed out may still have been applied.
+   */
+  | 'STATEMENT_TIMEOUT'
+  /** Outcomes a stopping worker could not write before its deadline; `jobIds` names their jobs. */
+  | 'OUTCOMES_NOT_WRITTEN'
   /** The driver (or its pool) was closed. */
   | 'DRIVER_CLOSED'
   /** The abort reason of a handler whose job was canceled (Queries.cancelJobs). */
@@ -34,6 +42,8 @@ const MARKER = Symbol.for('@pgqueue/core/PgQueueError');
 export interface PgQueueErrorOptions {
   cause?: unknown;
   sqlState?: string;
+  /** The jobs the error is about, when it is about several (OUTCOMES_NOT_WRITTEN). */
+  jobIds?: readonly number[];
 }
 
 export class PgQueueError extends Error {
@@ -41,12 +51,15 @@ export class PgQueueError extends Error {
   readonly code: PgQueueErrorCode;
   /** The five-character PostgreSQL SQLSTATE when the error came from the server. */
   readonly sqlState: string | undefined;
+  /** The jobs the error is about, when it names several (OUTCOMES_NOT_WRITTEN); empty otherwise. */
+  readonly jobIds: readonly number[];
   private readonly [MARKER] = true;
 
   constructor(code: PgQueueErrorCode, message: string, options: PgQueueErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.sqlState = options.sqlState;
+    this.jobIds = options.jobIds ?? [];
   }
 
   /** True for a PgQueueError, even one created by another copy of @pgqueue/core. */
@@ -120,6 +133,13 @@ export function toPgQueueError(error: unknown, context: ErrorContext): PgQueueEr
       `pgqueue ${context.operation} failed${where}: a job with the same dedupe key is already queued or ` +
         `running. Nothing from this batch was enqueued. Use onDuplicate: 'skip' to drop duplicates instead.`,
       { cause: error, sqlState },
+    );
+  }
+  if (sqlState === '57014' || sqlState === '55P03' || /Query read timeout/.test(detail)) {
+    return new PgQueueError(
+      'STATEMENT_TIMEOUT',
+      `pgqueue ${context.operation} failed${where}: the statement did not finish in time: ${detail}`,
+      { cause: error, ...(sqlState === undefined ? {} : { sqlState }) },
     );
   }
   if (sqlState === '40P01') {

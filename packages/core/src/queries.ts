@@ -17,6 +17,7 @@ import {
   type JobStatus,
   type NewJob,
 } from './job.js';
+import { withDeadline } from './deadline.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
 import { numberArray, payloadHexArray, parseId, parseIdArray, parseNumber, textArray, toJson } from './params.js';
 import { cancelJobsSql } from './sql/cancel.js';
@@ -106,8 +107,22 @@ export interface HoldBatch {
 export interface LeaseRenewal {
   /** The ids this owner still holds, their heartbeat renewed. */
   renewed: JobId[];
-  /** Of those, the ones someone asked to cancel. */
+  /**
+   * Ids this owner still holds whose row someone else has locked right now: not renewed this
+   * time, and not lost. Ids in neither list are no longer this owner's.
+   */
+  busy: JobId[];
+  /** Of the ids still held (renewed or busy), the ones someone asked to cancel. */
   cancelRequested: JobId[];
+}
+
+/** Per-call options of the statements the worker runtime sends. */
+export interface StatementOptions {
+  /**
+   * Fail with STATEMENT_TIMEOUT after this many milliseconds instead of waiting for an answer
+   * that may never come (a hung connection). See the Driver's `QueryOptions.timeoutMs`.
+   */
+  timeoutMs?: number;
 }
 
 export interface CancelResult {
@@ -277,7 +292,7 @@ export class Queries {
    * Claims up to `batchSize` jobs in one statement: due jobs by priority then age, plus jobs whose
    * worker stopped heart-beating, within each entrypoint's concurrency limit.
    */
-  async dequeue(options: DequeueOptions): Promise<Job[]> {
+  async dequeue(options: DequeueOptions, statement: StatementOptions = {}): Promise<Job[]> {
     const ownerId = checkOwnerId(options.ownerId);
     const batchSize = checkPositiveInt(options.batchSize, 'dequeue: batchSize', MAX_BATCH);
     const { names, limits } = entrypointRequest(options.entrypoints);
@@ -290,6 +305,7 @@ export class Queries {
       text,
       [String(batchSize), textArray(names), numberArray(limits), ownerId, staleAfterMs === null ? null : String(staleAfterMs)],
       name,
+      statement.timeoutMs,
     );
     return rows.map(parseJobRow);
   }
@@ -299,7 +315,7 @@ export class Queries {
    * the per-second statistics. Returns the ids completed; ids the owner no longer holds (its lease
    * expired and another worker took the job) are left untouched and missing from the result.
    */
-  async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+  async completeJobs(batch: CompleteBatch, statement: StatementOptions = {}): Promise<JobId[]> {
     const ownerId = checkOwnerId(batch.ownerId);
     const ids = checkIds(batch.ids, 'completeJobs: ids');
     if (!Array.isArray(batch.statuses) || batch.statuses.length !== ids.length) {
@@ -321,38 +337,44 @@ export class Queries {
       text,
       [numberArray(ids), textArray(batch.statuses), ownerId],
       name,
+      statement.timeoutMs,
     );
     return rows.map((row) => parseId(row.id));
   }
 
-  /** Renews the lease of running jobs in one statement; returns the ids this owner still holds. */
-  async heartbeat(ownerId: string, ids: readonly JobId[]): Promise<JobId[]> {
-    checkOwnerId(ownerId);
-    checkIds(ids, 'heartbeat: ids');
-    if (ids.length === 0) return [];
-    const { text, name } = this.statements.heartbeat;
-    const { rows } = await this.run<{ id: string }>('heartbeat', undefined, text, [numberArray(ids), ownerId], name);
-    return rows.map((row) => parseId(row.id));
+  /**
+   * Renews the lease of running jobs in one statement; returns the ids renewed. A job whose row
+   * someone else has locked right now is skipped, not waited for: see renewLeases.
+   */
+  async heartbeat(ownerId: string, ids: readonly JobId[], statement: StatementOptions = {}): Promise<JobId[]> {
+    return (await this.renewLeases(ownerId, ids, statement)).renewed;
   }
 
   /**
-   * Renews the leases of running jobs in one statement, like `heartbeat`, and also reports
-   * which of them someone asked to cancel.
+   * Renews the leases of running jobs in one statement without waiting on row locks, and says
+   * per job what happened: renewed, busy (still this owner's, but locked by someone else right
+   * now), or neither (no longer this owner's); and which of the held ones someone asked to cancel.
    */
-  async renewLeases(ownerId: string, ids: readonly JobId[]): Promise<LeaseRenewal> {
+  async renewLeases(ownerId: string, ids: readonly JobId[], statement: StatementOptions = {}): Promise<LeaseRenewal> {
     checkOwnerId(ownerId);
     checkIds(ids, 'renewLeases: ids');
-    if (ids.length === 0) return { renewed: [], cancelRequested: [] };
+    if (ids.length === 0) return { renewed: [], busy: [], cancelRequested: [] };
     const { text, name } = this.statements.heartbeat;
-    const { rows } = await this.run<{ id: string; cancelrequested: boolean }>(
+    const { rows } = await this.run<{ id: string; cancelrequested: boolean; renewed: boolean }>(
       'renewLeases',
       undefined,
       text,
       [numberArray(ids), ownerId],
       name,
+      statement.timeoutMs,
     );
-    const renewed = rows.map((row) => parseId(row.id));
-    return { renewed, cancelRequested: renewed.filter((_, i) => rows[i]!.cancelrequested) };
+    const result: LeaseRenewal = { renewed: [], busy: [], cancelRequested: [] };
+    for (const row of rows) {
+      const id = parseId(row.id);
+      (row.renewed ? result.renewed : result.busy).push(id);
+      if (row.cancelrequested) result.cancelRequested.push(id);
+    }
+    return result;
   }
 
   /**
@@ -360,7 +382,7 @@ export class Queries {
    * retries. Only jobs this owner still holds move; returns their ids. Jobs due at once are
    * announced to workers like an enqueue.
    */
-  async retryJobs(batch: RetryBatch): Promise<JobId[]> {
+  async retryJobs(batch: RetryBatch, statement: StatementOptions = {}): Promise<JobId[]> {
     const ownerId = checkOwnerId(batch.ownerId);
     const jobs = checkJobList(batch.jobs, 'retryJobs');
     if (jobs.length === 0) return [];
@@ -374,6 +396,7 @@ export class Queries {
       text,
       [numberArray(jobs.map((job) => job.id)), numberArray(delays), textArray(errors), numberArray(refunds), ownerId, this.names.channel],
       name,
+      statement.timeoutMs,
     );
     return rows.map((row) => parseId(row.id));
   }
@@ -382,7 +405,7 @@ export class Queries {
    * Holds running jobs as `failed` with their final errors, in one statement; only jobs this
    * owner still holds. They stay until requeueFailed or cancelJobs; listFailed shows them.
    */
-  async failJobs(batch: HoldBatch): Promise<JobId[]> {
+  async failJobs(batch: HoldBatch, statement: StatementOptions = {}): Promise<JobId[]> {
     const ownerId = checkOwnerId(batch.ownerId);
     const jobs = checkJobList(batch.jobs, 'failJobs');
     if (jobs.length === 0) return [];
@@ -397,6 +420,7 @@ export class Queries {
       text,
       [numberArray(jobs.map((job) => job.id)), textArray(errors), ownerId],
       name,
+      statement.timeoutMs,
     );
     return rows.map((row) => parseId(row.id));
   }
@@ -531,9 +555,12 @@ export class Queries {
     text: string,
     params: readonly SqlParam[],
     name?: string,
+    timeoutMs?: number,
   ): Promise<QueryResult<Row>> {
+    const options = name === undefined && timeoutMs === undefined ? undefined : { name, timeoutMs };
     try {
-      return await (executor ?? this.driver).query<Row>(text, params, name === undefined ? undefined : { name });
+      const query = (executor ?? this.driver).query<Row>(text, params, options);
+      return await (timeoutMs === undefined ? query : withDeadline(query, timeoutMs, operation));
     } catch (error) {
       throw toPgQueueError(error, { operation, driver: this.driver.name, installHint: this.installHint() });
     }

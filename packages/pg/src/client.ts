@@ -5,11 +5,16 @@
 import pg from 'pg';
 import type { SqlParam } from '@pgqueue/core';
 
-/** `{ name, text, values }`: with `name`, pg parses the statement once per connection. */
+/**
+ * `{ name, text, values }`: with `name`, pg parses the statement once per connection. With
+ * `query_timeout` pg fails the query after that many milliseconds, and the pool then discards the
+ * client instead of handing a connection that may still be busy to the next query.
+ */
 export interface PgQueryConfig {
   text: string;
   values?: SqlParam[];
   name?: string;
+  query_timeout?: number;
 }
 
 /** The fields of pg's Result we read; `rowCount` is null for commands without a count. */

@@ -152,6 +152,7 @@ function queryableOn(client: PgQueryTarget, beforeStatement: () => void): Querya
         text,
         values: [...params],
         ...(options.name === undefined ? {} : { name: options.name }),
+        ...(options.timeoutMs === undefined ? {} : { query_timeout: Math.max(1, Math.ceil(options.timeoutMs)) }),
       });
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },

@@ -14,6 +14,7 @@ runWorkerSuite({
   requiresServer: true,
   // Each worker its own pool, as separate worker processes would have.
   createDriver: () => createPgDriver(process.env.DATABASE_URL!, { max: 4 }),
+  createDriverAt: (url) => createPgDriver(url, { max: 4 }),
 });
 
 const url = process.env.DATABASE_URL;

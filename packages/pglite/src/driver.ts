@@ -130,7 +130,9 @@ export function pgliteQueryable(txOrDb: PGliteQueryTarget): Queryable {
 /** `beforeStatement` throws to refuse a statement (closed driver, finished transaction). */
 function queryableOn(target: PGliteQueryTarget, beforeStatement: () => void): Queryable {
   return {
-    // The name hint is not used: PGlite has no named prepared statements to reuse.
+    // The name hint is not used: PGlite has no named prepared statements to reuse. Nor is
+    // `timeoutMs`: a statement runs in this process, with no network to hang on and no other
+    // session whose locks it could wait for; the core's deadline still applies.
     async query<Row = Record<string, unknown>>(text: string, params: readonly SqlParam[] = []): Promise<QueryResult<Row>> {
       beforeStatement();
       const result = await target.query(text, [...params]);

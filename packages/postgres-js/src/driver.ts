@@ -32,6 +32,7 @@ export interface PostgresJsDriver extends Driver {
 }
 
 const DRIVER_NAME = 'postgres-js';
+const CLOSE_TIMEOUT_S = 5;
 
 /**
  * A pgqueue driver on postgres.js. Given a connection string it owns the `sql` it creates and
@@ -107,7 +108,9 @@ export function createPostgresJsDriver(
     close(): Promise<void> {
       closing ??= (async () => {
         await Promise.all([...listeners].map((listener) => listener.close()));
-        if (ownsSql) await sql.end();
+        // Queries still running after CLOSE_TIMEOUT_S are destroyed with their connections: on a
+        // hung connection they would otherwise keep close() (and the process) waiting for good.
+        if (ownsSql) await sql.end({ timeout: CLOSE_TIMEOUT_S });
       })();
       return closing;
     },
@@ -132,7 +135,9 @@ function queryableOn(target: PostgresJsQueryTarget, beforeStatement: () => void)
     ): Promise<QueryResult<Row>> {
       beforeStatement();
       // postgres.js names and caches prepared statements itself; the core's name only says
-      // that this statement is worth preparing.
+      // that this statement is worth preparing. `timeoutMs` is left to the core's deadline:
+      // postgres.js's `query.cancel()` drops the promise of the cancel request it sends on a new
+      // connection, so against an unreachable server its failure would be an unhandled rejection.
       const result = await target.unsafe(text, [...params], { prepare: options.name !== undefined });
       const rows = Array.from(result) as Row[];
       return { rows, rowCount: result.count ?? rows.length };

@@ -6,4 +6,5 @@ runWorkerSuite({
   requiresServer: true,
   // Each worker its own connections, as separate worker processes would have.
   createDriver: () => createPostgresJsDriver(process.env.DATABASE_URL!, { max: 4 }),
+  createDriverAt: (url) => createPostgresJsDriver(url, { max: 4 }),
 });

@@ -14,6 +14,11 @@ export interface ConformanceTarget {
    * simulated worker, so workers never share a connection.
    */
   createDriver(): Promise<Driver> | Driver;
+  /**
+   * A new driver on another connection string: the outage proxy in front of DATABASE_URL, for
+   * the worker's fault cases (outages, stalled connections). Those cases are skipped without it.
+   */
+  createDriverAt?(url: string): Promise<Driver> | Driver;
 }
 
 /** Why a suite cannot run here, or undefined when it can. */

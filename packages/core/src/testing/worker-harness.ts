@@ -26,6 +26,8 @@ export interface WorkerHarness {
   worker(options?: QueueManagerOptions & { driver?: Driver }): Promise<TestWorker>;
   /** A driver of its own (the fixture's on a single-connection target), closed after the test. */
   driver(): Promise<Driver>;
+  /** A driver on `url` (an outage proxy), closed after the test; undefined when the target cannot make one. */
+  driverAt(url: string): Promise<Driver | undefined>;
   /** True when workers have connections of their own (a real server). */
   readonly separateConnections: boolean;
 }
@@ -44,6 +46,12 @@ export function createWorkerHarness(target: ConformanceTarget, fx: () => Fixture
     async driver() {
       if (!separate()) return fx().driver;
       const driver = await target.createDriver();
+      drivers.push(driver);
+      return driver;
+    },
+    async driverAt(url) {
+      if (target.createDriverAt === undefined) return undefined;
+      const driver = await target.createDriverAt(url);
       drivers.push(driver);
       return driver;
     },

@@ -3,11 +3,12 @@ import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { JobError } from '../job.js';
 import type { Fixture } from './target.js';
+import { gate } from './worker-harness.js';
 import { waitFor } from './wait.js';
 
 const boom = (attempt: number): JobError => ({ name: 'Error', message: 'boom', stack: 'Error: boom\n    at handler', attempt });
 
-export function workerQueryCases(fx: () => Fixture): void {
+export function workerQueryCases(fx: () => Fixture, requiresServer: boolean): void {
   const jobsTable = () => `"${fx().schema}".pgqueuer`;
 
   it('retries running jobs in one statement: delay, stored error, attempt given back, owner guarded', async () => {
@@ -107,7 +108,7 @@ export function workerQueryCases(fx: () => Fixture): void {
     }
     const [flagged] = await queries.getJobs([running!]);
     expect(flagged).toMatchObject({ status: 'picked', ownerId: owner, cancelRequested: true });
-    expect(await queries.renewLeases(owner, [running!])).toEqual({ renewed: [running], cancelRequested: [running] });
+    expect(await queries.renewLeases(owner, [running!])).toEqual({ renewed: [running], busy: [], cancelRequested: [running] });
     const totals = (await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint);
     expect(totals).toEqual([
       { entrypoint, status: 'successful', count: 1 },
@@ -115,5 +116,37 @@ export function workerQueryCases(fx: () => Fixture): void {
     ]);
     expect(await queries.cancelJobs([])).toEqual({ canceled: [], canceling: [] });
   });
-}
 
+  // A row lock held by another session needs a second connection: a server.
+  it.skipIf(!requiresServer)('renews leases without waiting on a row locked elsewhere, and tells a locked row (busy) from a lost one', async () => {
+    const { queries, driver } = fx();
+    const entrypoint = fx().entrypoint('renew_locked');
+    const ids = await queries.enqueue([{ entrypoint }, { entrypoint }, { entrypoint }]);
+    const [free, locked, taken] = ids as [number, number, number];
+    const owner = randomUUID();
+    await queries.dequeue({ ownerId: owner, batchSize: 3, entrypoints: [entrypoint] });
+    await driver.query(`UPDATE ${jobsTable()} SET queue_manager_id = $1::uuid WHERE id = $2::bigint`, [randomUUID(), String(taken)]);
+    await driver.query(`UPDATE ${jobsTable()} SET heartbeat = now() - interval '1 hour' WHERE id = ANY ($1::bigint[])`, [
+      `{${ids.join(',')}}`,
+    ]);
+    // An application holding the row lock of one running job in a transaction of its own.
+    const { driver: app } = await fx().extraDriver();
+    const locking = gate();
+    const holding = gate();
+    const transaction = app.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM ${jobsTable()} WHERE id = $1::bigint FOR UPDATE`, [String(locked)]);
+      holding.open();
+      await locking.promise;
+    });
+    try {
+      await holding.promise;
+      expect(await queries.renewLeases(owner, ids)).toEqual({ renewed: [free], busy: [locked], cancelRequested: [] });
+    } finally {
+      locking.open();
+      await transaction;
+    }
+    const rows = await queries.getJobs(ids);
+    expect(rows[0]!.heartbeatAt.getTime()).toBeGreaterThan(rows[1]!.heartbeatAt.getTime() + 3_000_000);
+    expect(await queries.renewLeases(owner, ids)).toEqual({ renewed: [free, locked], busy: [], cancelRequested: [] });
+  });
+}

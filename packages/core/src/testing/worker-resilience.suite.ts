@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { JobId } from '../job.js';
-import type { Queries } from '../queries.js';
+import { Queries, type CompleteBatch, type StatementOptions } from '../queries.js';
 import { countingDriver } from './counting.js';
 import { codeOf, gate, untilAborted, withoutListen, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
@@ -105,6 +105,46 @@ export function resilienceCases(h: WorkerHarness, requiresServer: boolean): void
     expect(job).toMatchObject({ status: 'picked', ownerId: other, attempts: 2 });
     expect(await totalsOf(queries, entrypoint)).toEqual([]);
     expect(await queries.completeJobs({ ownerId: other, ids: [id], statuses: ['successful'] })).toEqual([id]);
+  });
+
+  // On a one-connection driver every statement takes its turn, so a completion held back here
+  // would hold back the renewals too; a real PGlite statement cannot hang that way.
+  it.skipIf(!requiresServer)('keeps renewing the lease of a finished job while its outcome waits to be written, and never runs it again', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('unwritten');
+    const id = await queries.enqueue({ entrypoint });
+    const writes = gate();
+    class SlowQueries extends Queries {
+      override async completeJobs(batch: CompleteBatch, statement?: StatementOptions): Promise<JobId[]> {
+        await writes.promise;
+        return super.completeJobs(batch, statement);
+      }
+    }
+    const driver = await h.driver();
+    const options = { staleAfterMs: 1_000, heartbeatIntervalMs: 100, pollIntervalMs: 100 };
+    const worker = await h.worker({ ...options, driver, queries: new SlowQueries(driver, { schema: h.fx().schema }) });
+    const runs: JobId[] = [];
+    worker.qm.entrypoint(entrypoint, (job) => {
+      runs.push(job.id);
+    });
+    void worker.run();
+    await waitFor('the job to run', () => runs.length === 1);
+    const other = await h.worker(options);
+    other.qm.entrypoint(entrypoint, (job) => {
+      runs.push(job.id);
+    });
+    void other.run();
+    const [before] = await queries.getJobs([id]);
+    // Past the lease: before the fix, the outcome's job went stale and was picked and run again.
+    await sleep(2_000);
+    const [after] = await queries.getJobs([id]);
+    expect(after).toMatchObject({ status: 'picked', ownerId: worker.qm.ownerId, attempts: 1 });
+    expect(after!.heartbeatAt.getTime()).toBeGreaterThan(before!.heartbeatAt.getTime());
+    writes.open();
+    await waitFor('the outcome to be written', async () => (await queries.getJobs([id])).length === 0);
+    expect(runs).toEqual([id]);
+    expect(await totalsOf(queries, entrypoint)).toEqual([{ entrypoint, status: 'successful', count: 1 }]);
+    expect([...worker.errors, ...other.errors]).toEqual([]);
   });
 
   it('finishes the jobs of a worker that stopped heart-beating, once their lease is stale', async () => {
@@ -232,19 +272,26 @@ export function resilienceCases(h: WorkerHarness, requiresServer: boolean): void
     expect(worker.errors).toEqual([]);
   });
 
-  it('stops without waiting for a handler that ignores its signal; that job stays leased until it is stale', async () => {
+  it('stops without waiting for a handler that ignores its signal, and puts that job back in the queue', async () => {
     const { queries } = h.fx();
     const entrypoint = h.fx().entrypoint('stubborn');
     const id = await queries.enqueue({ entrypoint });
     const never = gate();
     const worker = await h.worker({ pollIntervalMs: HOUR_MS });
+    const requeued: { id: JobId; reason: string; code: string | undefined }[] = [];
+    worker.qm.on('jobRetried', (job, info) => requeued.push({ id: job.id, reason: info.reason, code: codeOf(info.error) }));
     worker.qm.entrypoint(entrypoint, () => never.promise);
     const running = worker.run();
     await waitFor('the job to start', () => worker.qm.activeJobs === 1);
     await worker.qm.stop({ timeoutMs: 0 });
     await running;
-    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'picked', ownerId: worker.qm.ownerId });
+    expect(requeued).toEqual([{ id, reason: 'shutdown', code: 'WORKER_STOPPED' }]);
+    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'queued', ownerId: null, attempts: 0 });
+    // Its late outcome is ignored: the job stays queued for the next worker.
     never.open();
+    await sleep(50);
+    expect((await queries.getJobs([id]))[0]).toMatchObject({ status: 'queued', ownerId: null });
+    expect(worker.errors).toEqual([]);
   });
 
   it('stops an idle worker at once, without waiting for its poll interval', async () => {

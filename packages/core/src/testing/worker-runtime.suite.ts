@@ -7,7 +7,7 @@ import type { WorkerJob } from '../worker/job.js';
 import { QueueManager } from '../worker/queue-manager.js';
 import { RetryLater } from '../worker/retry.js';
 import { countingDriver } from './counting.js';
-import { gate, withCapabilities, type WorkerHarness } from './worker-harness.js';
+import { codeOf, gate, withCapabilities, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
 
 export interface RuntimeCaseOptions {
@@ -263,6 +263,34 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
       { entrypoint, status: 'successful', count: 5 },
     ]);
+  });
+
+  it('never retries a completion the core refuses as invalid: writes the rest one by one, drops and reports the refused one', async () => {
+    const driver = await h.driver();
+    const entrypoint = h.fx().entrypoint('refused');
+    const ids = await h.fx().queries.enqueue(Array.from({ length: 5 }, () => ({ entrypoint })));
+    const poisoned = ids[2]!;
+    const batches: number[] = [];
+    class RefusingQueries extends Queries {
+      override async completeJobs(batch: CompleteBatch): Promise<JobId[]> {
+        batches.push(batch.ids.length);
+        if (batch.ids.includes(poisoned)) throw new PgQueueError('INVALID_ARGUMENT', `completeJobs: job ${poisoned} refused (simulated)`);
+        return super.completeJobs(batch);
+      }
+    }
+    const worker = await h.worker({
+      driver,
+      queries: new RefusingQueries(driver, { schema: h.fx().schema }),
+      completion: { batchSize: 5, flushIntervalMs: 60_000 },
+    });
+    worker.qm.entrypoint(entrypoint, () => undefined);
+    await worker.run({ drain: true });
+    expect(batches).toEqual([5, 1, 1, 1, 1, 1]);
+    expect(worker.errors.map(({ error, operation }) => [operation, codeOf(error)])).toEqual([['complete', 'INVALID_ARGUMENT']]);
+    expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 4 },
+    ]);
+    expect((await h.fx().queries.getJobs(ids)).map((job) => job.id)).toEqual([poisoned]);
   });
 
   it('stops claiming jobs while its completions lag: at most maxConcurrentTasks + completion.batchSize unwritten', async () => {

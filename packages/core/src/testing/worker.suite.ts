@@ -9,6 +9,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe } from 'vitest';
 import { openFixture, skipReason, type ConformanceTarget, type Fixture } from './target.js';
+import { faultCases } from './worker-faults.suite.js';
 import { createWorkerHarness } from './worker-harness.js';
 import { workerQueryCases } from './worker-queries.suite.js';
 import { resilienceCases } from './worker-resilience.suite.js';
@@ -46,9 +47,11 @@ export function runWorkerSuite(target: ConformanceTarget, options: WorkerSuiteOp
       await fixture?.close();
     });
 
-    describe('statements', () => workerQueryCases(fx));
+    describe('statements', () => workerQueryCases(fx, target.requiresServer));
     describe('runtime', () =>
       runtimeCases(harness, { drainJobs: options.drainJobs ?? (target.requiresServer ? 20_000 : 2_000) }));
     describe('resilience', () => resilienceCases(harness, target.requiresServer));
+    // Outages need a connection to cut (a server, through the proxy) besides the fixture's own.
+    describe.skipIf(!target.requiresServer || target.createDriverAt === undefined)('faults', () => faultCases(harness));
   });
 }

@@ -19,7 +19,7 @@ export type RetryReason =
   | 'shutdown';
 
 /** The worker step an `error` event comes from. */
-export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener';
+export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener' | 'stop';
 
 /** Each event with the arguments its listeners receive. */
 export interface QueueManagerEvents {
@@ -33,7 +33,11 @@ export interface QueueManagerEvents {
   jobCanceled: [job: WorkerJob];
   /** Another worker took this job over (this worker's lease expired); its outcome here is dropped. */
   leaseLost: [jobId: JobId];
-  /** A database or listener error the worker recovers from by itself (it retries or polls). */
+  /**
+   * A database or listener error the worker recovers from by itself (it retries or polls); and,
+   * from a stopping worker (operation 'stop'), the outcomes it could not write in time
+   * (OUTCOMES_NOT_WRITTEN, with their `jobIds`).
+   */
   error: [error: unknown, info: { operation: WorkerOperation }];
 }
 

@@ -1,36 +1,99 @@
 /**
- * Keeps the leases of running jobs: every interval, one statement renews the heartbeat of all of
- * them. The answer also tells which leases are gone (another worker re-picked the job after this
- * one stopped heart-beating in time, or the job was deleted) and which jobs someone asked to
- * cancel, so the worker can abort those handlers even if it missed the cancel notification.
+ * Keeps the leases of every job this worker holds: running ones, and finished ones whose outcome
+ * is not written yet (a job stays `picked` until its outcome is written, so its lease must stay
+ * fresh as long, or another worker re-picks it and runs it again). Every interval, one statement
+ * renews all of them without waiting on row locks (see heartbeatSql). Its answer says per job:
+ * renewed; busy (still ours, but someone else holds its row lock right now: not renewed this time,
+ * and not lost); or lost (another worker re-picked it, or it was deleted). It also names the jobs
+ * someone asked to cancel, so the worker can abort them even if it missed the notification.
+ *
+ * Renewals run on their own, not in turn with completions: the audit saw a completion wait on an
+ * application's row lock while the renewals queued behind it, until other workers took 19 of 20
+ * live jobs. They cannot deadlock with a completion either, since they never wait on a lock.
  */
 import type { JobId } from '../job.js';
 import type { Queries } from '../queries.js';
-import type { Serial } from './serial.js';
+
+export interface LeaseKeeperOptions {
+  ownerId: string;
+  intervalMs: number;
+  /** How long a renewal may take before it is given up (the next one tries afresh). */
+  timeoutMs: number;
+  /** A held job whose lease was not renewed for this long may be taken by another worker. */
+  staleAfterMs: number;
+  /** Runs a statement: at once, or in turn with the others on a one-connection driver. */
+  runStatement<T>(statement: () => Promise<T>): Promise<T>;
+}
 
 export interface LeaseKeeperHooks {
-  /** The ids of the jobs running now. */
-  runningIds(): JobId[];
+  /** Jobs this worker no longer holds. */
   onLost(ids: JobId[]): void;
   onCancelRequested(ids: JobId[]): void;
   onError(error: unknown): void;
 }
 
+interface Lease {
+  /** When the lease was last known fresh: picked or renewed (epoch ms, when the statement was sent). */
+  freshAt: number;
+}
+
 export class LeaseKeeper {
+  /**
+   * Every job held. An entry is replaced when a job is held anew (released, then picked again),
+   * so a renewal's answer about the old hold cannot touch the new one.
+   */
+  private readonly leases = new Map<JobId, Lease>();
+  /** When a renewal last got an answer: while the database answers, a lease that stays old is locked. */
+  private lastAnswerAt = 0;
   private timer: ReturnType<typeof setInterval> | undefined;
   private renewing: Promise<void> | undefined;
   private stopped = false;
 
   constructor(
     private readonly queries: Queries,
-    private readonly ownerId: string,
-    private readonly intervalMs: number,
-    private readonly serial: Serial,
+    private readonly options: LeaseKeeperOptions,
     private readonly hooks: LeaseKeeperHooks,
   ) {}
 
+  /** Jobs held now: running, or waiting for their outcome to be written. */
+  get size(): number {
+    return this.leases.size;
+  }
+
+  holds(id: JobId): boolean {
+    return this.leases.has(id);
+  }
+
+  /** A job this worker just claimed; `at` is when the claim was sent (its heartbeat is no older). */
+  hold(id: JobId, at: number): void {
+    const lease = this.leases.get(id);
+    if (lease === undefined) this.leases.set(id, { freshAt: at });
+    else lease.freshAt = Math.max(lease.freshAt, at);
+  }
+
+  /** Jobs whose outcome was written, or that this worker gave up or lost. */
+  release(ids: Iterable<JobId>): void {
+    for (const id of ids) this.leases.delete(id);
+  }
+
+  /**
+   * Of `ids`, those whose lease is older than `staleAfterMs` although renewals kept getting
+   * answers: the database is reachable but their rows stay locked by someone else, so another
+   * worker may take them once the lock goes. During an outage nothing counts as expired: after
+   * it, the first renewal either renews a job (still ours) or reports it lost.
+   */
+  expired(ids: Iterable<JobId>): JobId[] {
+    const before = this.lastAnswerAt - this.options.staleAfterMs;
+    const out: JobId[] = [];
+    for (const id of ids) {
+      const lease = this.leases.get(id);
+      if (lease !== undefined && lease.freshAt < before) out.push(id);
+    }
+    return out;
+  }
+
   start(): void {
-    this.timer ??= setInterval(() => void this.renewNow(), this.intervalMs);
+    this.timer ??= setInterval(() => void this.renewNow(), this.options.intervalMs);
   }
 
   /** Renews now (after a reconnect, or a cancel notification too long to name its jobs). */
@@ -42,26 +105,39 @@ export class LeaseKeeper {
     return this.renewing;
   }
 
-  /** Stops the timer and waits for a renewal under way. */
-  async stop(): Promise<void> {
+  /** Stops renewing. A renewal under way is not waited for: its answer no longer matters. */
+  stop(): void {
     this.stopped = true;
     if (this.timer !== undefined) clearInterval(this.timer);
     this.timer = undefined;
-    await this.renewing;
   }
 
   private async renew(): Promise<void> {
-    const ids = this.hooks.runningIds();
-    if (ids.length === 0) return;
+    const sent = [...this.leases];
+    if (sent.length === 0) return;
+    const ids = sent.map(([id]) => id);
+    const sentAt = Date.now();
     try {
-      const { renewed, cancelRequested } = await this.serial.run(() => this.queries.renewLeases(this.ownerId, ids));
-      if (renewed.length < ids.length) {
-        const held = new Set(renewed);
-        this.hooks.onLost(ids.filter((id) => !held.has(id)));
+      const { renewed, busy, cancelRequested } = await this.options.runStatement(() =>
+        this.queries.renewLeases(this.options.ownerId, ids, { timeoutMs: this.options.timeoutMs }),
+      );
+      if (this.stopped) return;
+      this.lastAnswerAt = sentAt;
+      const answered = new Map(sent);
+      for (const id of renewed) {
+        const lease = this.leases.get(id);
+        if (lease !== undefined && lease === answered.get(id)) lease.freshAt = Math.max(lease.freshAt, sentAt);
+      }
+      if (renewed.length + busy.length < ids.length) {
+        const held = new Set([...renewed, ...busy]);
+        // Only holds the answer is about: a job released meanwhile (its outcome written) is
+        // gone from the table, and one picked again since has a new entry.
+        const lost = sent.filter(([id, lease]) => !held.has(id) && this.leases.get(id) === lease).map(([id]) => id);
+        if (lost.length > 0) this.hooks.onLost(lost);
       }
       if (cancelRequested.length > 0) this.hooks.onCancelRequested(cancelRequested);
     } catch (error) {
-      this.hooks.onError(error);
+      if (!this.stopped) this.hooks.onError(error);
     }
   }
 }

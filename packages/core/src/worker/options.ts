@@ -45,6 +45,12 @@ export interface QueueManagerOptions extends SchemaOptions {
   ownerId?: string;
   /** How long `stop()` lets running jobs finish before aborting them. Default 25,000 ms. */
   shutdownTimeoutMs?: number;
+  /**
+   * How long one statement of the worker (a fetch, a batch of outcomes) may go unanswered before
+   * it fails with STATEMENT_TIMEOUT and is tried again. Default 10,000 ms. Lease renewals get at
+   * most `heartbeatIntervalMs`, and the statements of a stopping worker what is left of its stop.
+   */
+  statementTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -57,6 +63,7 @@ export interface ResolvedOptions {
   staleAfterMs: number;
   ownerId: string;
   shutdownTimeoutMs: number;
+  statementTimeoutMs: number;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -68,6 +75,10 @@ export const QUEUE_MANAGER_DEFAULTS = {
   // Below the 30 s a container orchestrator usually waits between SIGTERM and SIGKILL, leaving
   // time to abort, flush and close.
   shutdownTimeoutMs: 25_000,
+  // A healthy server answers pgqueue's batch statements in milliseconds (a 1,000-job enqueue took
+  // 4–7 ms here, docs/benchmarks.md); 10 s is far beyond that, and short enough that a hung
+  // connection is given up well within the default 30 s lease.
+  statementTimeoutMs: 10_000,
 } as const;
 
 const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -109,5 +120,6 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
     staleAfterMs,
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
+    statementTimeoutMs: checkMs(options.statementTimeoutMs ?? d.statementTimeoutMs, 'statementTimeoutMs'),
   };
 }

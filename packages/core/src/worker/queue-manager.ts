@@ -13,6 +13,7 @@ import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
+import { within } from '../deadline.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
 import { CompletionBuffer } from './completion-buffer.js';
 import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
@@ -68,8 +69,14 @@ interface Run {
   cause: AbortCause | undefined;
 }
 
-/** How long handlers aborted at the stop deadline get to return before the worker stops without them. */
+/** How long handlers aborted at the stop deadline get to return before the worker requeues their jobs without them. */
 const ABORT_GRACE_MS = 1_000;
+/**
+ * The least time a stopping worker gives its final writes, however late the handlers finished:
+ * a flush of a full batch answers in milliseconds on a healthy server. With the default
+ * shutdownTimeoutMs (25 s), the grace and this, a stop stays under the usual 30 s before SIGKILL.
+ */
+const FINAL_WRITE_MS = 2_000;
 const FIRST_FETCH_RETRY_MS = 100;
 const MAX_FETCH_RETRY_MS = 5_000;
 
@@ -82,12 +89,8 @@ export class QueueManager {
   private readonly running = new Map<JobId, Run>();
   private readonly events: Events<QueueManagerEvents>;
   private readonly wakeup = new Wakeup();
-  /**
-   * Flushes and lease renewals take turns, so this worker never updates the same rows from two
-   * connections at once. On a driver without concurrent queries (PGlite) fetches join them.
-   */
-  private readonly serial = new Serial();
-  private readonly serialFetch: boolean;
+  /** On a driver without concurrent queries (PGlite) every statement of the worker takes its turn here. */
+  private readonly serial: Serial | undefined;
   private readonly buffer: CompletionBuffer;
   private readonly leases: LeaseKeeper;
   private listener: QueueListener | undefined;
@@ -102,10 +105,18 @@ export class QueueManager {
   private abortedAt: number | undefined;
   /** Cleared once shutdown stops waiting for handlers: the buffer is about to be flushed for the last time. */
   private acceptingOutcomes = true;
+  /** Resolved by the first stop(): a fetch under way is not waited for. */
+  private readonly stopRequested: Promise<void>;
+  private requestStop!: () => void;
+  /** When the final writes of a stopping worker must be over (epoch ms); statements get what is left. */
+  private finalDeadline: number | undefined;
 
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
     this.options = resolveOptions(options);
+    this.stopRequested = new Promise((resolve) => {
+      this.requestStop = resolve;
+    });
     this.ownerId = this.options.ownerId;
     this.queries =
       options.queries ??
@@ -114,19 +125,55 @@ export class QueueManager {
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.channel === undefined ? {} : { channel: options.channel }),
       });
-    this.serialFetch = !driver.capabilities.concurrentQueries;
+    this.serial = driver.capabilities.concurrentQueries ? undefined : new Serial();
+    const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
+      this.serial === undefined ? statement() : this.serial.run(statement);
     this.events = new Events((error, event) => {
       if (event === 'error') console.error('pgqueue: an error listener threw:', error);
       else this.reportError(error, 'listener');
     });
+    this.leases = new LeaseKeeper(
+      this.queries,
+      {
+        ownerId: this.ownerId,
+        intervalMs: this.options.heartbeatIntervalMs,
+        // A renewal still unanswered when the next is due is given up, so one hung connection
+        // never keeps a lease from being renewed for longer than an interval.
+        timeoutMs: Math.min(this.options.statementTimeoutMs, this.options.heartbeatIntervalMs),
+        staleAfterMs: this.options.staleAfterMs,
+        runStatement,
+      },
+      {
+        onLost: (ids) => this.lost(ids),
+        onCancelRequested: (ids) => ids.forEach((id) => this.abort(id, 'canceled')),
+        onError: (error) => this.reportError(error, 'heartbeat'),
+      },
+    );
     this.buffer = new CompletionBuffer(
       this.queries,
-      this.ownerId,
-      { batchSize: this.options.completionBatchSize, flushIntervalMs: this.options.flushIntervalMs },
-      this.serial,
+      {
+        ownerId: this.ownerId,
+        batchSize: this.options.completionBatchSize,
+        flushIntervalMs: this.options.flushIntervalMs,
+        timeoutMs: () => this.statementTimeoutMs(),
+        runStatement,
+      },
       {
         onError: (error, operation) => this.reportError(error, operation),
         onLeaseLost: (ids) => ids.forEach((id) => this.events.emit('leaseLost', id)),
+        expired: (ids) => this.leases.expired(ids),
+        onGivenUp: (ids) =>
+          this.reportError(
+            new PgQueueError(
+              'LEASE_LOST',
+              `gave up the outcomes of ${ids.length} job(s) (${ids.slice(0, 10).join(', ')}${ids.length > 10 ? ', …' : ''}): ` +
+                `their rows stayed locked by another session for longer than staleAfterMs (${this.options.staleAfterMs} ms), ` +
+                `so their leases expired; they run again once the lock is released.`,
+              { jobIds: ids },
+            ),
+            'complete',
+          ),
+        onSettled: (ids) => this.leases.release(ids),
         // A written completion frees a slot under a concurrency limit, for this worker too, and
         // capacity taken by unwritten outcomes; a draining worker waiting on a failed flush looks
         // again once the retry went through.
@@ -135,12 +182,6 @@ export class QueueManager {
         },
       },
     );
-    this.leases = new LeaseKeeper(this.queries, this.ownerId, this.options.heartbeatIntervalMs, this.serial, {
-      runningIds: () => [...this.running.keys()],
-      onLost: (ids) => ids.forEach((id) => this.abort(id, 'leaseLost')),
-      onCancelRequested: (ids) => ids.forEach((id) => this.abort(id, 'canceled')),
-      onError: (error) => this.reportError(error, 'heartbeat'),
-    });
   }
 
   /**
@@ -210,9 +251,12 @@ export class QueueManager {
   /**
    * Stops fetching, lets running jobs finish for up to `timeoutMs`, then aborts the rest through
    * their signals (they go back to the queue without counting an attempt; a handler that ignores
-   * its signal is left behind after a short grace, and its job runs again elsewhere once its lease
-   * expires). Then flushes every outcome, stops the heartbeat and closes the listener. Resolves
-   * when `run()` has finished. Calling it again with a shorter timeout brings the deadline forward.
+   * its signal gets a one-second grace, then its job goes back to the queue all the same and its
+   * late outcome is ignored). Then writes every outcome and closes the listener, for what is left
+   * of `timeoutMs` and at least FINAL_WRITE_MS more, whatever the database does: outcomes still
+   * unwritten then are reported by an `error` event (OUTCOMES_NOT_WRITTEN, with their `jobIds`;
+   * those jobs run again once their lease is stale). Resolves when `run()` has finished. Calling
+   * it again with a shorter timeout brings the deadline forward.
    */
   async stop(options: StopOptions = {}): Promise<void> {
     const timeoutMs = checkNonNegative(options.timeoutMs ?? this.options.shutdownTimeoutMs, 'QueueManager.stop: timeoutMs');
@@ -221,6 +265,7 @@ export class QueueManager {
       return;
     }
     if (this.state === 'running') this.state = 'stopping';
+    this.requestStop();
     if (this.state === 'stopping') {
       this.scheduleAbort(timeoutMs);
       this.wakeup.wake();
@@ -270,8 +315,16 @@ export class QueueManager {
       const size = Math.min(this.options.batchSize, free);
       this.wakeup.clear();
       let jobs: Job[];
+      const pickedAt = Date.now();
       try {
-        jobs = await this.fetch(size);
+        const fetching = this.fetch(size);
+        const fetched = await Promise.race([fetching, this.stopRequested.then(() => undefined)]);
+        if (fetched === undefined) {
+          // Stopping: a fetch that answers late gives its jobs straight back, if still in time.
+          fetching.then((late) => this.release(late, Date.now()), () => undefined);
+          break;
+        }
+        jobs = fetched;
         fetchFailures = 0;
       } catch (error) {
         this.reportError(error, 'dequeue');
@@ -280,10 +333,10 @@ export class QueueManager {
         continue;
       }
       if (this.state !== 'running') {
-        this.release(jobs);
+        this.release(jobs, pickedAt);
         break;
       }
-      for (const job of jobs) this.start(job);
+      for (const job of jobs) this.start(job, pickedAt);
       if (jobs.length === size) {
         settledAndEmpty = false;
         continue;
@@ -302,19 +355,25 @@ export class QueueManager {
 
   private fetch(size: number): Promise<Job[]> {
     const dequeue = () =>
-      this.queries.dequeue({
-        ownerId: this.ownerId,
-        batchSize: size,
-        entrypoints: this.dequeueRequest,
-        staleAfterMs: this.options.staleAfterMs,
-      });
-    return this.serialFetch ? this.serial.run(dequeue) : dequeue();
+      this.queries.dequeue(
+        {
+          ownerId: this.ownerId,
+          batchSize: size,
+          entrypoints: this.dequeueRequest,
+          staleAfterMs: this.options.staleAfterMs,
+        },
+        { timeoutMs: this.options.statementTimeoutMs },
+      );
+    return this.serial === undefined ? dequeue() : this.serial.run(dequeue);
   }
 
-  private start(job: Job): void {
-    // Our own job, re-picked because its lease expired while it still runs here: the run in
-    // progress keeps it and writes its outcome.
-    if (this.running.has(job.id)) return;
+  private start(job: Job, pickedAt: number): void {
+    // Our own job, re-picked because its lease went stale (an outage, say) while it still runs
+    // here or its outcome still waits to be written: that run keeps it and writes the outcome.
+    // Running it again made a second outcome for one job, and the audit saw that wedge the buffer.
+    const held = this.leases.holds(job.id);
+    this.leases.hold(job.id, pickedAt);
+    if (held) return;
     // The dequeue returns only the entrypoints it was asked for, all registered.
     const entrypoint = this.entrypoints.get(job.entrypoint)!;
     const workerJob = new DecodedJob<unknown>(job);
@@ -354,12 +413,13 @@ export class QueueManager {
 
   private settle(run: Run, failed: boolean, error: unknown): void {
     const { job } = run;
+    // Released at the stop deadline while its handler ignored the signal: already requeued.
+    if (this.running.get(job.id) !== run) return;
     this.running.delete(job.id);
-    // Left behind at the stop deadline: nothing is written, its lease expires and it runs again.
-    if (!this.acceptingOutcomes) return;
     const durationMs = Date.now() - run.startedAt;
     if (run.cause === 'leaseLost') {
       // Another worker holds the job now; its outcome is that worker's to write.
+      this.leases.release([job.id]);
     } else if (!failed) {
       this.buffer.complete(job.id, 'successful');
       if (this.events.has('jobCompleted')) this.events.emit('jobCompleted', job, { durationMs });
@@ -393,8 +453,24 @@ export class QueueManager {
   }
 
   /** Jobs a fetch returned after stop() was called: they go straight back, unrun. */
-  private release(jobs: readonly Job[]): void {
-    for (const job of jobs) this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
+  private release(jobs: readonly Job[], pickedAt: number): void {
+    // After the final flush began they stay picked, and run again once their lease is stale.
+    if (!this.acceptingOutcomes) return;
+    for (const job of jobs) {
+      if (this.leases.holds(job.id)) continue;
+      this.leases.hold(job.id, pickedAt);
+      this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
+    }
+  }
+
+  /** Jobs a renewal found taken by another worker: running handlers are aborted, unwritten outcomes dropped. */
+  private lost(ids: readonly JobId[]): void {
+    const unwritten: JobId[] = [];
+    for (const id of ids) {
+      if (this.running.has(id)) this.abort(id, 'leaseLost');
+      else unwritten.push(id);
+    }
+    for (const id of this.buffer.drop(unwritten)) this.events.emit('leaseLost', id);
   }
 
   private abort(id: JobId, cause: AbortCause): void {
@@ -440,12 +516,61 @@ export class QueueManager {
       }
       await this.wakeup.wait(waitMs);
     }
+    // Handlers that ignored their signal: their jobs go back to the queue now, their attempt
+    // given back, and whatever they return later is ignored. Leaving them picked until stale
+    // held them from every worker for staleAfterMs after this one had stopped.
+    for (const run of [...this.running.values()]) {
+      this.running.delete(run.job.id);
+      this.requeue(run.job, 'shutdown', 0, run.controller.signal.reason, Date.now() - run.startedAt);
+    }
     this.acceptingOutcomes = false;
     if (this.abortTimer !== undefined) clearTimeout(this.abortTimer);
-    await this.leases.stop();
-    await this.buffer.close();
-    await this.listener?.close().catch((error: unknown) => this.reportError(error, 'listen'));
+    this.leases.stop();
+    // The final writes get what is left of the stop's deadline, and at least FINAL_WRITE_MS.
+    const deadline = Math.max(this.abortAt ?? 0, Date.now() + FINAL_WRITE_MS);
+    this.finalDeadline = deadline;
+    const [unwritten] = await Promise.all([this.buffer.close(deadline), this.closeListener(deadline)]);
+    if (unwritten.length > 0) {
+      this.reportError(
+        new PgQueueError(
+          'OUTCOMES_NOT_WRITTEN',
+          `stop: the outcomes of ${unwritten.length} job(s) (${unwritten.slice(0, 10).join(', ')}${unwritten.length > 10 ? ', …' : ''}) ` +
+            `could not be written before the stop deadline; the database did not answer in time. Those jobs stay ` +
+            `picked and run again once their lease is stale (staleAfterMs: ${this.options.staleAfterMs} ms).`,
+          { jobIds: unwritten },
+        ),
+        'stop',
+      );
+    }
     this.state = 'stopped';
+  }
+
+  /** Closes the listener by `deadline`; a connection that does not close by then is left to the driver. */
+  private async closeListener(deadline: number): Promise<void> {
+    const listener = this.listener;
+    if (listener === undefined) return;
+    const closing = listener.close().then(
+      () => true,
+      (error: unknown) => {
+        this.reportError(error, 'listen');
+        return true;
+      },
+    );
+    if (!(await within(closing, deadline - Date.now(), false))) {
+      this.reportError(
+        new PgQueueError(
+          'STATEMENT_TIMEOUT',
+          'stop: the LISTEN connection did not close before the stop deadline; it is left for driver.close() to end.',
+        ),
+        'listen',
+      );
+    }
+  }
+
+  /** The deadline of the next statement: its kind's, or what is left of a stopping worker's. */
+  private statementTimeoutMs(): number {
+    const left = this.finalDeadline === undefined ? Infinity : this.finalDeadline - Date.now();
+    return Math.max(1, Math.min(this.options.statementTimeoutMs, left));
   }
 
   private reportError(error: unknown, operation: WorkerOperation): void {
