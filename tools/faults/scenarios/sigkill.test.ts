@@ -28,7 +28,8 @@ it('loses no job and counts every job once while workers are killed and restarte
   let lastKillAt = 0;
   for (let kill = 0; kill < KILLS; kill++) {
     await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS));
-    // Round robin over the slots whose replacement is up, so every kill hits a working worker.
+    // Round robin over the workers that are up, so every kill hits a working worker.
+    await scenario.until('a worker to be up', 60_000, async () => fleet.length > 0);
     const victim = fleet.shift()!;
     await victim.kill();
     killed.add(victim.ownerId);

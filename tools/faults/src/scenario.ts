@@ -158,7 +158,7 @@ export class Scenario {
     return rows[0]!.ms;
   }
 
-  /** Stops every live worker with `timeoutMs`; fails unless each stops and closes within `withinMs`. */
+  /** Stops every live worker with `timeoutMs`; fails unless each stop() returns within `withinMs`. */
   async stopAll(timeoutMs = 5_000, withinMs = timeoutMs + 15_000): Promise<StopFigures> {
     const live = this.workers.filter((worker) => worker.running);
     const figures = await Promise.all(live.map((worker) => worker.stop(timeoutMs, withinMs)));

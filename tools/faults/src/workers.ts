@@ -10,6 +10,8 @@ const CHILD_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.ur
 const CHILD_TSCONFIG = fileURLToPath(new URL('../tsconfig.child.json', import.meta.url));
 /** tsx compiles the sources at start; on a busy 2-core machine that takes seconds. */
 const START_TIMEOUT_MS = 60_000;
+/** Closing pools and a LISTEN connection takes milliseconds; a closed driver must not take longer than this. */
+const CLOSE_WITHIN_MS = 10_000;
 
 export interface StopFigures {
   /** From `stop()` to `run()` resolving, measured in the worker. */
@@ -99,25 +101,27 @@ export class WorkerProcess {
 
   /**
    * Asks the worker to stop with `timeoutMs` for its running jobs. Resolves with how long
-   * `stop()` took once `run()` resolved, and how long closing the driver took once it closed;
-   * rejects when either has not happened `withinMs` after the request.
+   * `stop()` took and how long closing the driver took after it; rejects, saying which, when
+   * `stop()` has not returned `stopWithinMs` after the request or the driver has not closed
+   * CLOSE_WITHIN_MS after that.
    */
-  async stop(timeoutMs: number, withinMs: number): Promise<StopFigures> {
+  async stop(timeoutMs: number, stopWithinMs: number): Promise<StopFigures> {
     const stopped = new Promise<{ stopMs: number }>((resolve) => (this.stopped = resolve));
     const closed = new Promise<{ closeMs: number }>((resolve) => (this.closed = resolve));
     this.child.send({ type: 'stop', timeoutMs } satisfies ToWorker);
+    const { stopMs } = await this.within(stopped, stopWithinMs, `stop({ timeoutMs: ${timeoutMs} }) did not return`);
+    const { closeMs } = await this.within(closed, CLOSE_WITHIN_MS, `stop() returned after ${stopMs} ms, but driver.close() did not`);
+    await this.within(this.exited, CLOSE_WITHIN_MS, 'the driver closed, but the process did not exit');
+    return { stopMs, closeMs };
+  }
+
+  private async within<T>(promise: Promise<T>, ms: number, failure: string): Promise<T> {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new Error(`worker ${this.label} did not stop within ${withinMs} ms of stop({ timeoutMs: ${timeoutMs} })`)),
-        withinMs,
-      );
+      timer = setTimeout(() => reject(new Error(`worker ${this.label}: ${failure} within ${ms} ms`)), ms);
     });
     try {
-      const { stopMs } = await Promise.race([stopped, late]);
-      const { closeMs } = await Promise.race([closed, late]);
-      await Promise.race([this.exited, late]);
-      return { stopMs, closeMs };
+      return await Promise.race([promise, late]);
     } finally {
       clearTimeout(timer);
     }
