@@ -29,9 +29,14 @@ export interface PgQueryTarget {
   query(config: PgQueryConfig): Promise<PgQueryResult>;
 }
 
-/** A pool connection held for a transaction; `release(error)` discards a broken one. */
+/** A pool connection held for a transaction or a timed statement; `release(error)` discards a broken one. */
 export interface PgPoolClient extends PgQueryTarget {
   release(error?: Error | boolean): void;
+  /** The server process behind the connection, to cancel its statement from another connection. */
+  readonly processID?: number | null;
+  /** A checked-out client's socket error is emitted here (no pool listener holds it then). */
+  once(event: 'error', listener: (error: Error) => void): unknown;
+  removeListener(event: 'error', listener: (error: Error) => void): unknown;
 }
 
 /**

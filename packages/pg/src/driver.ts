@@ -19,6 +19,8 @@ import {
   type PgListenClient,
   type PgPool,
   type PgPoolOptions,
+  type PgQueryConfig,
+  type PgQueryResult,
   type PgQueryTarget,
 } from './client.js';
 
@@ -35,6 +37,8 @@ export interface PgDriver extends Driver {
 }
 
 const DRIVER_NAME = 'pg';
+/** The cancel of a timed-out statement is itself a statement; on a hung server it must not wait for ever either. */
+const CANCEL_TIMEOUT_MS = 5_000;
 
 /**
  * A pgqueue driver on node-postgres. Given a connection string it owns the pool it creates and
@@ -67,7 +71,7 @@ export function createPgDriver(poolOrConnectionString: PgPool | string, options:
       throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver or its pool was closed.`);
     }
   };
-  const statements = queryableOn(pool, assertOpen);
+  const statements = queryableOn(pool, assertOpen, (config, timeoutMs) => queryWithDeadline(pool, config, timeoutMs));
 
   return {
     specificationVersion: DRIVER_SPECIFICATION_VERSION,
@@ -139,8 +143,15 @@ export function pgQueryable(client: PgQueryTarget): Queryable {
   return queryableOn(client, () => {});
 }
 
-/** `beforeStatement` throws to refuse a statement (closed driver, finished transaction). */
-function queryableOn(client: PgQueryTarget, beforeStatement: () => void): Queryable {
+/**
+ * `beforeStatement` throws to refuse a statement (closed driver, finished transaction);
+ * `timed` runs a statement that has a deadline, when the target can do better than `query_timeout` alone.
+ */
+function queryableOn(
+  client: PgQueryTarget,
+  beforeStatement: () => void,
+  timed?: (config: PgQueryConfig, timeoutMs: number) => Promise<PgQueryResult>,
+): Queryable {
   return {
     async query<Row = Record<string, unknown>>(
       text: string,
@@ -148,12 +159,14 @@ function queryableOn(client: PgQueryTarget, beforeStatement: () => void): Querya
       options: QueryOptions = {},
     ): Promise<QueryResult<Row>> {
       beforeStatement();
-      const result = await client.query({
-        text,
-        values: [...params],
-        ...(options.name === undefined ? {} : { name: options.name }),
-        ...(options.timeoutMs === undefined ? {} : { query_timeout: Math.max(1, Math.ceil(options.timeoutMs)) }),
-      });
+      const config: PgQueryConfig = { text, values: [...params], ...(options.name === undefined ? {} : { name: options.name }) };
+      const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(options.timeoutMs));
+      const result =
+        timeoutMs === undefined
+          ? await client.query(config)
+          : timed === undefined
+            ? await client.query({ ...config, query_timeout: timeoutMs })
+            : await timed(config, timeoutMs);
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(text: string): Promise<void> {
@@ -162,6 +175,42 @@ function queryableOn(client: PgQueryTarget, beforeStatement: () => void): Querya
       await client.query({ text });
     },
   };
+}
+
+/**
+ * A statement with a deadline, on a connection of its own from the pool. pg's `query_timeout`
+ * fails the query but leaves the statement running on the server, where it can go on waiting
+ * for a row lock while holding the locks it already took (a completion behind an application's
+ * `FOR UPDATE`): so the backend is also sent a cancel from another pooled connection, and the
+ * client is discarded, as `pool.query` discards a client after any error.
+ */
+async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs: number): Promise<PgQueryResult> {
+  const client = await pool.connect();
+  let released = false;
+  const release = (error?: Error) => {
+    if (released) return;
+    released = true;
+    client.release(error ?? false);
+  };
+  // Without a listener a socket error on the checked-out client would be thrown at the process.
+  const onError = (error: Error) => release(error);
+  client.once('error', onError);
+  try {
+    const result = await client.query({ ...config, query_timeout: timeoutMs });
+    release();
+    return result;
+  } catch (error) {
+    const pid = client.processID;
+    release(error instanceof Error ? error : new Error(String(error)));
+    if (error instanceof Error && error.message === 'Query read timeout' && typeof pid === 'number') {
+      pool
+        .query({ text: 'SELECT pg_cancel_backend($1::integer)', values: [String(pid)], query_timeout: CANCEL_TIMEOUT_MS })
+        .catch(() => {});
+    }
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+  }
 }
 
 /**

@@ -257,6 +257,35 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
     }
   });
 
+  it('fails a statement past its timeoutMs, cancels it on the server, and discards its connection', async () => {
+    await driver.query(`INSERT INTO ${table} (id, note) VALUES (40, 'locked')`);
+    const locker = await admin.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT id FROM ${table} WHERE id = 40 FOR UPDATE`);
+      const marker = `pgq_timeout_${suffix()}`;
+      const waiting = `UPDATE ${table} SET note = '${marker}' WHERE id = 40`;
+      const error = await rejectionOf(driver.query(waiting, [], { timeoutMs: 300 }));
+      expect(toPgQueueError(error, { operation: 'test' }).code).toBe('STATEMENT_TIMEOUT');
+      // The server-side statement is canceled rather than left waiting on the lock.
+      const stillWaiting = async () =>
+        Number(
+          (
+            await admin.query<{ n: string }>(
+              `SELECT count(*) AS n FROM pg_stat_activity WHERE query LIKE $1 AND state = 'active' AND pid <> pg_backend_pid()`,
+              [`%${marker}%`],
+            )
+          ).rows[0]!.n,
+        );
+      await waitFor('the canceled statement to stop waiting', async () => (await stillWaiting()) === 0);
+      await locker.query('COMMIT');
+    } finally {
+      locker.release();
+    }
+    expect((await driver.query<{ note: string }>(`SELECT note FROM ${table} WHERE id = 40`)).rows).toEqual([{ note: 'locked' }]);
+    expect((await driver.query<{ one: number }>('SELECT 1 AS one', [], { timeoutMs: 5_000 })).rows).toEqual([{ one: 1 }]);
+  });
+
   it('survives an idle pool connection being terminated', async () => {
     const applicationName = `pgq_idle_${suffix()}`;
     const owned = createPgDriver(url, { max: 1, applicationName });

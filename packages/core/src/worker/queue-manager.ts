@@ -8,12 +8,12 @@
  * back short it waits for a notification naming one of its entrypoints, or for the poll interval.
  * Several QueueManagers (processes, machines) can serve the same queue.
  */
+import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
-import { within } from '../deadline.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
 import { CompletionBuffer } from './completion-buffer.js';
 import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
@@ -321,7 +321,7 @@ export class QueueManager {
         const fetched = await Promise.race([fetching, this.stopRequested.then(() => undefined)]);
         if (fetched === undefined) {
           // Stopping: a fetch that answers late gives its jobs straight back, if still in time.
-          fetching.then((late) => this.release(late, Date.now()), () => undefined);
+          fetching.then((late) => this.release(late, pickedAt), () => undefined);
           break;
         }
         jobs = fetched;
@@ -535,8 +535,9 @@ export class QueueManager {
         new PgQueueError(
           'OUTCOMES_NOT_WRITTEN',
           `stop: the outcomes of ${unwritten.length} job(s) (${unwritten.slice(0, 10).join(', ')}${unwritten.length > 10 ? ', …' : ''}) ` +
-            `could not be written before the stop deadline; the database did not answer in time. Those jobs stay ` +
-            `picked and run again once their lease is stale (staleAfterMs: ${this.options.staleAfterMs} ms).`,
+            `were not written by the stop deadline: the database did not answer in time (a statement still under way ` +
+            `may yet write some). The others stay picked and run again once their lease is stale ` +
+            `(staleAfterMs: ${this.options.staleAfterMs} ms).`,
           { jobIds: unwritten },
         ),
         'stop',
