@@ -161,11 +161,9 @@ export class Scenario {
   /** Stops every live worker with `timeoutMs`; fails unless each stop() returns within `withinMs`. */
   async stopAll(timeoutMs = 5_000, withinMs = timeoutMs + 15_000): Promise<StopFigures> {
     const live = this.workers.filter((worker) => worker.running);
-    const figures = await Promise.all(live.map((worker) => worker.stop(timeoutMs, withinMs)));
-    return {
-      stopMs: Math.max(0, ...figures.map((figure) => figure.stopMs)),
-      closeMs: Math.max(0, ...figures.map((figure) => figure.closeMs)),
-    };
+    const stops = await Promise.all(live.map((worker) => worker.stop(timeoutMs, withinMs)));
+    const closes = await Promise.all(live.map((worker) => worker.closed()));
+    return { stopMs: Math.max(0, ...stops), closeMs: Math.max(0, ...closes) };
   }
 
   async verdict(expectations: VerdictExpectations = {}): Promise<Verdict> {

@@ -10,7 +10,7 @@ const CHILD_SCRIPT = fileURLToPath(new URL('./worker-process.ts', import.meta.ur
 const CHILD_TSCONFIG = fileURLToPath(new URL('../tsconfig.child.json', import.meta.url));
 /** tsx compiles the sources at start; on a busy 2-core machine that takes seconds. */
 const START_TIMEOUT_MS = 60_000;
-/** Closing pools and a LISTEN connection takes milliseconds; a closed driver must not take longer than this. */
+/** Closing pools and a LISTEN connection takes milliseconds when the server answers. */
 const CLOSE_WITHIN_MS = 10_000;
 
 export interface StopFigures {
@@ -24,8 +24,9 @@ export class WorkerProcess {
   readonly errors: { operation: string; message: string }[] = [];
   leasesLost = 0;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  private stopped: ((figures: { stopMs: number }) => void) | undefined;
-  private closed: ((figures: { closeMs: number }) => void) | undefined;
+  private onStopped: ((figures: { stopMs: number }) => void) | undefined;
+  private onClosed: ((figures: { closeMs: number }) => void) | undefined;
+  private closing: Promise<{ closeMs: number }> | undefined;
   private alive = true;
 
   private constructor(
@@ -42,8 +43,8 @@ export class WorkerProcess {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'error') this.errors.push({ operation: message.operation, message: message.message });
       else if (message.type === 'leaseLost') this.leasesLost++;
-      else if (message.type === 'stopped') this.stopped?.({ stopMs: message.stopMs });
-      else if (message.type === 'closed') this.closed?.({ closeMs: message.closeMs });
+      else if (message.type === 'stopped') this.onStopped?.({ stopMs: message.stopMs });
+      else if (message.type === 'closed') this.onClosed?.({ closeMs: message.closeMs });
     });
   }
 
@@ -101,18 +102,25 @@ export class WorkerProcess {
 
   /**
    * Asks the worker to stop with `timeoutMs` for its running jobs. Resolves with how long
-   * `stop()` took and how long closing the driver took after it; rejects, saying which, when
-   * `stop()` has not returned `stopWithinMs` after the request or the driver has not closed
-   * CLOSE_WITHIN_MS after that.
+   * `stop()` took; rejects when it has not returned `stopWithinMs` after the request.
    */
-  async stop(timeoutMs: number, stopWithinMs: number): Promise<StopFigures> {
-    const stopped = new Promise<{ stopMs: number }>((resolve) => (this.stopped = resolve));
-    const closed = new Promise<{ closeMs: number }>((resolve) => (this.closed = resolve));
+  async stop(timeoutMs: number, stopWithinMs: number): Promise<number> {
+    const stopped = new Promise<{ stopMs: number }>((resolve) => (this.onStopped = resolve));
+    this.closing = new Promise<{ closeMs: number }>((resolve) => (this.onClosed = resolve));
     this.child.send({ type: 'stop', timeoutMs } satisfies ToWorker);
     const { stopMs } = await this.within(stopped, stopWithinMs, `stop({ timeoutMs: ${timeoutMs} }) did not return`);
-    const { closeMs } = await this.within(closed, CLOSE_WITHIN_MS, `stop() returned after ${stopMs} ms, but driver.close() did not`);
-    await this.within(this.exited, CLOSE_WITHIN_MS, 'the driver closed, but the process did not exit');
-    return { stopMs, closeMs };
+    return stopMs;
+  }
+
+  /**
+   * After `stop()`: resolves with how long closing the driver took once `run()` had resolved,
+   * when it closed and the process exited within `withinMs`; rejects otherwise.
+   */
+  async closed(withinMs = CLOSE_WITHIN_MS): Promise<number> {
+    if (this.closing === undefined) throw new Error(`worker ${this.label}: closed() before stop()`);
+    const { closeMs } = await this.within(this.closing, withinMs, 'driver.close() did not return');
+    await this.within(this.exited, withinMs, 'the driver closed, but the process did not exit');
+    return closeMs;
   }
 
   private async within<T>(promise: Promise<T>, ms: number, failure: string): Promise<T> {
