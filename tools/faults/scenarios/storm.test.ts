@@ -22,13 +22,15 @@ afterAll(async () => {
 });
 
 it('loses no job and counts every job once while the workers’ connections are terminated', async () => {
-  await scenario.enqueue(20_000, { ms: 5 });
+  await scenario.enqueue(4_000, { ms: 5 });
   const workers = await scenario.workersNamed(...Array.from({ length: WORKERS }, (_, i) => `w${i}`));
   const killer = await scenario.db.session('pgq_faults_killer');
   let terminated = 0;
   const stormStart = Date.now();
   const stormEnd = stormStart + STORM_MS;
-  while (Date.now() < stormEnd) {
+  for (let round = 0; Date.now() < stormEnd; round++) {
+    // A steady producer, so the workers are busy through the whole storm.
+    if (round % 10 === 0) await scenario.enqueue(800, { ms: 5 });
     const { rows } = await killer.query<{ ok: boolean }>(
       `SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity
        WHERE datname = current_database() AND application_name = $1 AND pid <> pg_backend_pid()
@@ -40,7 +42,7 @@ it('loses no job and counts every job once while the workers’ connections are 
   }
   const calm = Date.now();
   // Fresh work after the storm, so every worker shows it writes outcomes again.
-  await scenario.enqueue(4_000, { ms: 5 });
+  await scenario.enqueue(2_000, { ms: 5 });
   await Promise.all(workers.map((worker) => scenario.recovery(worker, calm)));
   await scenario.drained();
   // The workers never stop: what the storm costs is the longest time one wrote no outcome.
