@@ -135,7 +135,7 @@ export function toPgQueueError(error: unknown, context: ErrorContext): PgQueueEr
       { cause: error, sqlState },
     );
   }
-  if (sqlState === '57014' || sqlState === '55P03' || /Query read timeout/.test(detail)) {
+  if (sqlState === '57014' || sqlState === '55P03') {
     return new PgQueueError(
       'STATEMENT_TIMEOUT',
       `pgqueue ${context.operation} failed${where}: the statement did not finish in time: ${detail}`,

@@ -69,6 +69,8 @@ export interface PgListenClient {
   connect(): Promise<unknown>;
   query(text: string): Promise<unknown>;
   end(): Promise<void>;
+  /** The socket, to cut a connection whose `end()` never completes (pg does the same internally). */
+  readonly connection?: { readonly stream?: { destroy(): void } };
   on(event: 'error', listener: (error: Error) => void): unknown;
   on(event: 'end', listener: () => void): unknown;
   on(event: 'notification', listener: (message: PgNotification) => void): unknown;

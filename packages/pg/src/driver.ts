@@ -39,6 +39,8 @@ export interface PgDriver extends Driver {
 const DRIVER_NAME = 'pg';
 /** The cancel of a timed-out statement is itself a statement; on a hung server it must not wait for ever either. */
 const CANCEL_TIMEOUT_MS = 5_000;
+/** A LISTEN connection that has not ended this long after `end()` is cut. */
+const LISTEN_END_MS = 2_000;
 
 /**
  * A pgqueue driver on node-postgres. Given a connection string it owns the pool it creates and
@@ -161,12 +163,17 @@ function queryableOn(
       beforeStatement();
       const config: PgQueryConfig = { text, values: [...params], ...(options.name === undefined ? {} : { name: options.name }) };
       const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(options.timeoutMs));
-      const result =
-        timeoutMs === undefined
-          ? await client.query(config)
-          : timed === undefined
-            ? await client.query({ ...config, query_timeout: timeoutMs })
-            : await timed(config, timeoutMs);
+      let result: PgQueryResult;
+      try {
+        result =
+          timeoutMs === undefined
+            ? await client.query(config)
+            : timed === undefined
+              ? await client.query({ ...config, query_timeout: timeoutMs })
+              : await timed(config, timeoutMs);
+      } catch (error) {
+        throw timeoutMs !== undefined && isReadTimeout(error) ? statementTimeout(timeoutMs, error) : error;
+      }
       return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
     },
     async exec(text: string): Promise<void> {
@@ -202,7 +209,7 @@ async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs:
   } catch (error) {
     const pid = client.processID;
     release(error instanceof Error ? error : new Error(String(error)));
-    if (error instanceof Error && error.message === 'Query read timeout' && typeof pid === 'number') {
+    if (isReadTimeout(error) && typeof pid === 'number') {
       pool
         .query({ text: 'SELECT pg_cancel_backend($1::integer)', values: [String(pid)], query_timeout: CANCEL_TIMEOUT_MS })
         .catch(() => {});
@@ -211,6 +218,40 @@ async function queryWithDeadline(pool: PgPool, config: PgQueryConfig, timeoutMs:
   } finally {
     client.removeListener('error', onError);
   }
+}
+
+/**
+ * Ends a LISTEN client, destroying its socket if it has not ended after `ms`: `end()` waits for
+ * the server to close its side, which a stalled connection never does (the fault scenario saw
+ * driver.close() hang there). pg's own `end()` destroys the socket the same way under a hung query.
+ */
+async function endWithin(client: PgListenClient, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(() => {
+      client.connection?.stream?.destroy();
+      resolve();
+    }, ms);
+  });
+  try {
+    await Promise.race([client.end().catch(() => {}), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** pg's `query_timeout` failure carries no code, only this message. */
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === 'Query read timeout';
+}
+
+function statementTimeout(timeoutMs: number, cause: unknown): PgQueueError {
+  return new PgQueueError(
+    'STATEMENT_TIMEOUT',
+    `pgqueue (${DRIVER_NAME}): no answer from PostgreSQL within ${timeoutMs} ms; the statement was given up ` +
+      `and its connection discarded.`,
+    { cause },
+  );
 }
 
 /**
@@ -297,7 +338,7 @@ function pgListener(
       // Not awaited: against an unreachable host the attempt only ends at its connect timeout.
       // Ending it makes the attempt fail, and the reconnect loop stops on `closed`.
       pending?.end().catch(() => {});
-      await open?.end().catch(() => {});
+      if (open !== undefined) await endWithin(open, LISTEN_END_MS);
     },
   });
   return listener;

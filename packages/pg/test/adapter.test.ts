@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueError, sqlStateOf, toPgQueueError, type Driver } from '@pgqueue/core';
-import { listenOutageCases, waitFor } from '@pgqueue/core/testing';
+import { listenOutageCases, startOutageProxy, waitFor } from '@pgqueue/core/testing';
 import { createListenClient } from '../src/client.js';
 import { createPgDriver, pgQueryable } from '../src/index.js';
 
@@ -403,6 +403,26 @@ describe.skipIf(!DATABASE_URL)('pg adapter on a real server', () => {
       const error = await rejectionOf(borrowed.query('SELECT 1'));
       expect((error as PgQueueError).code).toBe('DRIVER_CLOSED');
       await pool.end();
+    });
+
+    it('closes while its connections are stalled (open, nothing answered)', async () => {
+      const proxy = await startOutageProxy(url);
+      try {
+        const owned = createPgDriver(proxy.url, { max: 1 });
+        await owned.query('SELECT 1');
+        await owned.listen(`pgq_stalled_${suffix()}`, () => {});
+        proxy.stall();
+        const outcome = await Promise.race([
+          owned.close().then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('still closing'), 15_000)),
+        ]);
+        expect(outcome).toBe('closed');
+        // Nothing is left open once the line comes back.
+        proxy.up();
+        await waitFor('every connection to end', () => proxy.open === 0);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('ends the pool and LISTEN connections it created, and refuses work afterwards', async () => {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueError, sqlStateOf, toPgQueueError, type Driver, type Queryable } from '@pgqueue/core';
-import { listenOutageCases, waitFor } from '@pgqueue/core/testing';
+import { listenOutageCases, startOutageProxy, waitFor } from '@pgqueue/core/testing';
 import { createPostgresJsDriver, postgresJsQueryable } from '../src/index.js';
 
 const DATABASE_URL = process.env.DATABASE_URL;
@@ -344,6 +344,25 @@ describe.skipIf(!DATABASE_URL)('postgres.js adapter on a real server', () => {
       const error = await rejectionOf(borrowed.query('SELECT 1'));
       expect((error as PgQueueError).code).toBe('DRIVER_CLOSED');
       await sql.end();
+    });
+
+    it('closes while its connections are stalled (open, nothing answered), a query still waiting', async () => {
+      const proxy = await startOutageProxy(url);
+      try {
+        const owned = createPostgresJsDriver(proxy.url, { max: 1 });
+        await owned.query('SELECT 1');
+        await owned.listen(`pgq_stalled_${randomBytes(4).toString('hex')}`, () => {});
+        proxy.stall();
+        const hung = owned.query('SELECT 1').catch((error: unknown) => error);
+        const outcome = await Promise.race([
+          owned.close().then(() => 'closed'),
+          new Promise((resolve) => setTimeout(() => resolve('still closing'), 15_000)),
+        ]);
+        expect(outcome).toBe('closed');
+        expect(await hung).toBeInstanceOf(Error);
+      } finally {
+        await proxy.close();
+      }
     });
 
     it('ends the sql and LISTEN connections it created, and refuses work afterwards', async () => {

@@ -148,4 +148,43 @@ export function faultCases(h: WorkerHarness): void {
     expect(lost).toEqual([]);
     expect([...owner.errors, ...other.errors]).toEqual([]);
   });
+
+  it('gives up an outcome whose row stays locked past its lease, instead of retrying it for good', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('locked_outcome');
+    const id = await queries.enqueue({ entrypoint });
+    const lockTaken = gate();
+    let runs = 0;
+    const worker = await h.worker({ staleAfterMs: 1_500, heartbeatIntervalMs: 250, pollIntervalMs: 100, statementTimeoutMs: 500 });
+    worker.qm.entrypoint(entrypoint, async () => {
+      runs++;
+      if (runs === 1) await lockTaken.promise;
+    });
+    void worker.run();
+    await waitFor('the job to start', () => runs === 1);
+    const app = await h.driver();
+    const holding = gate();
+    const unlock = gate();
+    const transaction = app.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(id)]);
+      holding.open();
+      await unlock.promise;
+    });
+    const givenUp = () => worker.errors.filter(({ error }) => codeOf(error) === 'LEASE_LOST');
+    try {
+      await holding.promise;
+      lockTaken.open();
+      await waitFor('the outcome to be given up', () => givenUp().length === 1, 20_000);
+    } finally {
+      unlock.open();
+      await transaction;
+    }
+    expect(givenUp().map(({ operation, error }) => [operation, (error as PgQueueError).jobIds])).toEqual([['complete', [id]]]);
+    expect(worker.errors.some(({ error }) => codeOf(error) === 'STATEMENT_TIMEOUT')).toBe(true);
+    // Either written after all by a statement that was still waiting (postgres.js cannot cancel
+    // it), or picked again once its lease was stale and run once more: never left behind.
+    await waitFor('the job to be completed', async () => (await completed(entrypoint)) === 1, 20_000);
+    expect(await queries.getJobs([id])).toEqual([]);
+    expect(worker.errors.filter(({ error }) => codeOf(error) === 'INVALID_ARGUMENT')).toEqual([]);
+  });
 }

@@ -1,8 +1,10 @@
 /** The worker runtime doing its job: draining, concurrency limits, failures and retries, dedupe. */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { PgQueueError } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type CompleteBatch, type DequeueOptions } from '../queries.js';
+import { CompletionBuffer } from '../worker/completion-buffer.js';
 import type { WorkerJob } from '../worker/job.js';
 import { QueueManager } from '../worker/queue-manager.js';
 import { RetryLater } from '../worker/retry.js';
@@ -263,6 +265,41 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     expect((await h.fx().queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
       { entrypoint, status: 'successful', count: 5 },
     ]);
+  });
+
+  it('holds one outcome per job in the completion buffer: the first one stays, a later one is ignored', async () => {
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('one_outcome');
+    const ids = await queries.enqueue([{ entrypoint }, { entrypoint }]);
+    const ownerId = randomUUID();
+    await queries.dequeue({ ownerId, batchSize: 2, entrypoints: [entrypoint] });
+    const errors: unknown[] = [];
+    const settled: JobId[] = [];
+    const buffer = new CompletionBuffer(
+      queries,
+      { ownerId, batchSize: 100, flushIntervalMs: 60_000, timeoutMs: () => 10_000, runStatement: (statement) => statement() },
+      {
+        onError: (error) => errors.push(error),
+        onLeaseLost: () => undefined,
+        expired: () => [],
+        onGivenUp: () => undefined,
+        onSettled: (done) => settled.push(...done),
+        onFlushed: () => undefined,
+      },
+    );
+    buffer.complete(ids[0]!, 'successful');
+    buffer.complete(ids[0]!, 'exception');
+    buffer.retry({ id: ids[0]!, delayMs: 0 });
+    buffer.retry({ id: ids[1]!, delayMs: 0, countAttempt: false });
+    buffer.complete(ids[1]!, 'successful');
+    expect(buffer.pending).toBe(2);
+    expect(await buffer.flush()).toBe(true);
+    expect(errors).toEqual([]);
+    expect([...settled].sort((a, b) => a - b)).toEqual(ids);
+    expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
+      { entrypoint, status: 'successful', count: 1 },
+    ]);
+    expect(await queries.getJobs(ids)).toMatchObject([{ id: ids[1], status: 'queued', attempts: 0 }]);
   });
 
   it('never retries a completion the core refuses as invalid: writes the rest one by one, drops and reports the refused one', async () => {

@@ -47,8 +47,9 @@ export interface QueueManagerOptions extends SchemaOptions {
   shutdownTimeoutMs?: number;
   /**
    * How long one statement of the worker (a fetch, a batch of outcomes) may go unanswered before
-   * it fails with STATEMENT_TIMEOUT and is tried again. Default 10,000 ms. Lease renewals get at
-   * most `heartbeatIntervalMs`, and the statements of a stopping worker what is left of its stop.
+   * it fails with STATEMENT_TIMEOUT and is tried again. Default 10,000 ms. Lease renewals get
+   * `heartbeatIntervalMs` (at least a second) within it, and the statements of a stopping worker
+   * what is left of its stop.
    */
   statementTimeoutMs?: number;
 }

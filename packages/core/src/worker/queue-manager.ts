@@ -77,6 +77,7 @@ const ABORT_GRACE_MS = 1_000;
  * shutdownTimeoutMs (25 s), the grace and this, a stop stays under the usual 30 s before SIGKILL.
  */
 const FINAL_WRITE_MS = 2_000;
+const MIN_RENEWAL_TIMEOUT_MS = 1_000;
 const FIRST_FETCH_RETRY_MS = 100;
 const MAX_FETCH_RETRY_MS = 5_000;
 
@@ -138,8 +139,9 @@ export class QueueManager {
         ownerId: this.ownerId,
         intervalMs: this.options.heartbeatIntervalMs,
         // A renewal still unanswered when the next is due is given up, so one hung connection
-        // never keeps a lease from being renewed for longer than an interval.
-        timeoutMs: Math.min(this.options.statementTimeoutMs, this.options.heartbeatIntervalMs),
+        // never keeps leases from being renewed for longer than an interval; but never sooner
+        // than a second, or a busy server (or PGlite's one connection) fails short intervals.
+        timeoutMs: Math.min(this.options.statementTimeoutMs, Math.max(this.options.heartbeatIntervalMs, MIN_RENEWAL_TIMEOUT_MS)),
         staleAfterMs: this.options.staleAfterMs,
         runStatement,
       },
