@@ -216,10 +216,34 @@ export class Scenario {
                         + (SELECT count(*) FROM faults_requeues q WHERE q.job_id = r.job_id)
        ORDER BY r.job_id LIMIT 100`,
     );
-    expect(rerunHere, 'jobs run again by the worker that still held them').toEqual([]);
+    expect(rerunHere, `jobs run again by the worker that still held them; ${await this.history(rerunHere.slice(0, 3).map((row) => Number(row.id)))}`).toEqual([]);
 
     const total = runs.reduce((sum, row) => sum + row.runs, 0);
     return { jobs: this.jobs, runs: total, duplicates: total - runsOf.size, takeovers, requeues: requeues.length };
+  }
+
+  /** What the instruments recorded about these jobs, oldest first, for a failure message. */
+  private async history(ids: number[]): Promise<string> {
+    if (ids.length === 0) return 'no history';
+    const label = new Map(this.workers.map((worker) => [worker.ownerId, worker.label]));
+    const { rows } = await this.db.admin.query<{ id: string; at: string; event: string; a: string | null; b: string | null; n: number | null }>(
+      `SELECT job_id::text AS id, to_char(at, 'HH24:MI:SS.MS') AS at, event, a, b, n FROM (
+         SELECT job_id, started AS at, 'run' AS event, owner::text AS a, NULL AS b, attempt AS n FROM faults_runs
+         UNION ALL SELECT job_id, at, 'takeover', old_owner::text, new_owner::text, lease_age_ms::integer FROM faults_takeovers
+         UNION ALL SELECT job_id, at, 'requeue', owner::text, NULL, NULL FROM faults_requeues
+       ) events WHERE job_id = ANY ($1::bigint[]) ORDER BY job_id, at`,
+      [`{${ids.join(',')}}`],
+    );
+    const who = (owner: string | null) => (owner === null ? '' : (label.get(owner) ?? owner));
+    return rows
+      .map((row) =>
+        row.event === 'run'
+          ? `job ${row.id} ${row.at} run by ${who(row.a)} (attempt ${row.n})`
+          : row.event === 'takeover'
+            ? `job ${row.id} ${row.at} taken over from ${who(row.a)} by ${who(row.b)} (lease ${row.n} ms old)`
+            : `job ${row.id} ${row.at} requeued by ${who(row.a)}`,
+      )
+      .join('; ');
   }
 
   /** The scenario's figure line, for docs/reliability.md. */
