@@ -11,6 +11,8 @@ export interface WorkerSpec {
   batchSize: number;
   maxConcurrentTasks: number;
   shutdownTimeoutMs: number;
+  /** Report the process's memory this often (the soak); never when absent. */
+  memoryEveryMs?: number;
 }
 
 export type ToWorker = { type: 'start'; spec: WorkerSpec } | { type: 'stop'; timeoutMs: number };
@@ -19,6 +21,7 @@ export type FromWorker =
   | { type: 'ready'; ownerId: string }
   | { type: 'error'; operation: string; message: string }
   | { type: 'leaseLost' }
+  | { type: 'memory'; rss: number; heapUsed: number }
   /** `run()` resolved, `stopMs` after `stop()` was called. */
   | { type: 'stopped'; stopMs: number }
   /** The driver closed, `closeMs` after `run()` resolved. */

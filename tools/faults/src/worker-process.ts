@@ -59,9 +59,17 @@ async function main(): Promise<void> {
     stopCalledAt ??= Date.now();
     void qm.stop({ timeoutMs: message.timeoutMs });
   });
+  const memoryTimer =
+    spec.memoryEveryMs === undefined
+      ? undefined
+      : setInterval(() => {
+          const { rss, heapUsed } = process.memoryUsage();
+          send({ type: 'memory', rss, heapUsed });
+        }, spec.memoryEveryMs);
   const running = qm.run();
   send({ type: 'ready', ownerId: qm.ownerId });
   await running;
+  clearInterval(memoryTimer);
   const stoppedAt = Date.now();
   send({ type: 'stopped', stopMs: stoppedAt - (stopCalledAt ?? stoppedAt) });
   await driver.close();

@@ -23,6 +23,8 @@ export interface StopFigures {
 export class WorkerProcess {
   readonly errors: { operation: string; message: string }[] = [];
   leasesLost = 0;
+  /** The latest memory report (when the spec asked for them). */
+  memory: { rss: number; heapUsed: number } | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private onStopped: ((figures: { stopMs: number }) => void) | undefined;
   private onClosed: ((figures: { closeMs: number }) => void) | undefined;
@@ -43,6 +45,7 @@ export class WorkerProcess {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'error') this.errors.push({ operation: message.operation, message: message.message });
       else if (message.type === 'leaseLost') this.leasesLost++;
+      else if (message.type === 'memory') this.memory = { rss: message.rss, heapUsed: message.heapUsed };
       else if (message.type === 'stopped') this.onStopped?.({ stopMs: message.stopMs });
       else if (message.type === 'closed') this.onClosed?.({ closeMs: message.closeMs });
     });
