@@ -1,8 +1,9 @@
 /** The worker when things go wrong or change: cancels, lost leases, dead workers, lost connections, shutdown. */
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
-import type { JobId } from '../job.js';
-import { Queries, type CompleteBatch, type StatementOptions } from '../queries.js';
+import { PgQueueError } from '../errors.js';
+import type { Job, JobId } from '../job.js';
+import { Queries, type CompleteBatch, type DequeueOptions, type LeaseRenewal, type StatementOptions } from '../queries.js';
 import { countingDriver } from './counting.js';
 import { codeOf, gate, untilAborted, withoutListen, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
@@ -146,6 +147,69 @@ export function resilienceCases(h: WorkerHarness, requiresServer: boolean): void
     expect(await totalsOf(queries, entrypoint)).toEqual([{ entrypoint, status: 'successful', count: 1 }]);
     expect([...worker.errors, ...other.errors]).toEqual([]);
   });
+
+  it.skipIf(!requiresServer)(
+    'does not run a job again when its own fetch re-picked it just before its outcome was written',
+    async () => {
+      const { queries } = h.fx();
+      const entrypoint = h.fx().entrypoint('repicked');
+      const id = await queries.enqueue({ entrypoint });
+      let outage = true;
+      let repickedYet = false;
+      const repicked = gate();
+      const written = gate();
+      const unreachable = () => new PgQueueError('CONNECTION_FAILED', 'server unreachable (simulated)');
+      // An outage at the Queries level. After it, the fetch re-picks the stale job first, and
+      // answers only once the job's outcome was written: the order in which two answers on
+      // separate connections can arrive.
+      class OutageQueries extends Queries {
+        override async completeJobs(batch: CompleteBatch, statement?: StatementOptions): Promise<JobId[]> {
+          if (outage) throw unreachable();
+          await repicked.promise;
+          const done = await super.completeJobs(batch, statement);
+          if (done.includes(id)) written.open();
+          return done;
+        }
+        override async renewLeases(ownerId: string, ids: readonly JobId[], statement?: StatementOptions): Promise<LeaseRenewal> {
+          // Down until the re-pick, or a renewal after the outage would freshen the lease first.
+          if (!repickedYet) throw unreachable();
+          return super.renewLeases(ownerId, ids, statement);
+        }
+        override async dequeue(options: DequeueOptions, statement?: StatementOptions): Promise<Job[]> {
+          if (outage && runs.length > 0) throw unreachable();
+          const jobs = await super.dequeue(options, statement);
+          if (jobs.some((job) => job.id === id) && runs.length > 0) {
+            repickedYet = true;
+            repicked.open();
+            await written.promise;
+          }
+          return jobs;
+        }
+      }
+      const runs: JobId[] = [];
+      const driver = await h.driver();
+      const worker = await h.worker({
+        driver,
+        queries: new OutageQueries(driver, { schema: h.fx().schema }),
+        staleAfterMs: 1_000,
+        heartbeatIntervalMs: 100,
+        pollIntervalMs: 100,
+      });
+      worker.qm.entrypoint(entrypoint, (job) => {
+        runs.push(job.id);
+      });
+      void worker.run();
+      await waitFor('the job to run', () => runs.length === 1);
+      // Past the lease, with the outcome unwritten and the lease not renewed.
+      await sleep(1_500);
+      outage = false;
+      await waitFor('the outcome to be written', async () => (await queries.getJobs([id])).length === 0);
+      await sleep(300);
+      expect(runs).toEqual([id]);
+      expect(await totalsOf(queries, entrypoint)).toEqual([{ entrypoint, status: 'successful', count: 1 }]);
+      expect(worker.errors.map(({ error }) => codeOf(error)).filter((code) => code !== 'CONNECTION_FAILED')).toEqual([]);
+    },
+  );
 
   it('finishes the jobs of a worker that stopped heart-beating, once their lease is stale', async () => {
     const { queries, driver } = h.fx();

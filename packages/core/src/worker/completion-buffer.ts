@@ -48,7 +48,8 @@ export interface CompletionBufferHooks {
 
 type Outcome =
   | { kind: 'complete'; id: JobId; status: CompletionStatus }
-  | { kind: 'retry'; id: JobId; request: RetryRequest }
+  /** `quiet`: a job handed back unrun, whose row may well be gone; not finding it is no lost lease. */
+  | { kind: 'retry'; id: JobId; request: RetryRequest; quiet?: boolean }
   | { kind: 'hold'; id: JobId; error: JobError };
 
 type OutcomeKind = Outcome['kind'];
@@ -92,6 +93,11 @@ export class CompletionBuffer {
 
   hold(id: JobId, error: JobError): void {
     this.add({ kind: 'hold', id, error });
+  }
+
+  /** Hands a job back to the queue unrun, its attempt given back, without reporting it if it is not ours. */
+  handBack(id: JobId): void {
+    this.add({ kind: 'retry', id, request: { id, delayMs: 0, countAttempt: false }, quiet: true });
   }
 
   /**
@@ -236,7 +242,8 @@ export class CompletionBuffer {
     for (const id of ids) this.sending.delete(id);
     if (done !== undefined && done.length < ids.length) {
       const written = new Set(done);
-      this.hooks.onLeaseLost(ids.filter((id) => !written.has(id)));
+      const lost = outcomes.filter((outcome) => !written.has(outcome.id) && !(outcome.kind === 'retry' && outcome.quiet));
+      if (lost.length > 0) this.hooks.onLeaseLost(lost.map((outcome) => outcome.id));
     }
     this.hooks.onSettled(ids);
   }

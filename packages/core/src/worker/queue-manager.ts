@@ -111,6 +111,16 @@ export class QueueManager {
   private requestStop!: () => void;
   /** When the final writes of a stopping worker must be over (epoch ms); statements get what is left. */
   private finalDeadline: number | undefined;
+  /** Whether a fetch is under way; outcomes written meanwhile are noted in `settledDuringFetch`. */
+  private fetching = false;
+  /**
+   * Jobs whose outcome was written (or given up) while the fetch under way was in flight. That
+   * fetch may return one of them: re-picked by it (stale after an outage) before the write went
+   * through, so starting it would run the job a second time; or, if the write was a retry, claimed
+   * afresh after it. Such a job is handed back to the queue instead of started: a no-op in the
+   * first case, and in the second it goes back to be picked again.
+   */
+  private readonly settledDuringFetch = new Set<JobId>();
 
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
@@ -175,7 +185,10 @@ export class QueueManager {
             ),
             'complete',
           ),
-        onSettled: (ids) => this.leases.release(ids),
+        onSettled: (ids) => {
+          this.leases.release(ids);
+          if (this.fetching) for (const id of ids) this.settledDuringFetch.add(id);
+        },
         // A written completion frees a slot under a concurrency limit, for this worker too, and
         // capacity taken by unwritten outcomes; a draining worker waiting on a failed flush looks
         // again once the retry went through.
@@ -318,17 +331,25 @@ export class QueueManager {
       this.wakeup.clear();
       let jobs: Job[];
       const pickedAt = Date.now();
+      this.fetching = true;
       try {
         const fetching = this.fetch(size);
         const fetched = await Promise.race([fetching, this.stopRequested.then(() => undefined)]);
         if (fetched === undefined) {
           // Stopping: a fetch that answers late gives its jobs straight back, if still in time.
-          fetching.then((late) => this.release(late, pickedAt), () => undefined);
+          fetching.then(
+            (late) => {
+              this.release(late, pickedAt);
+              this.fetchDone();
+            },
+            () => this.fetchDone(),
+          );
           break;
         }
         jobs = fetched;
         fetchFailures = 0;
       } catch (error) {
+        this.fetchDone();
         this.reportError(error, 'dequeue');
         fetchFailures++;
         await this.wakeup.wait(Math.min(MAX_FETCH_RETRY_MS, FIRST_FETCH_RETRY_MS * 2 ** (fetchFailures - 1)));
@@ -336,9 +357,11 @@ export class QueueManager {
       }
       if (this.state !== 'running') {
         this.release(jobs, pickedAt);
+        this.fetchDone();
         break;
       }
       for (const job of jobs) this.start(job, pickedAt);
+      this.fetchDone();
       if (jobs.length === size) {
         settledAndEmpty = false;
         continue;
@@ -369,7 +392,17 @@ export class QueueManager {
     return this.serial === undefined ? dequeue() : this.serial.run(dequeue);
   }
 
+  private fetchDone(): void {
+    this.fetching = false;
+    this.settledDuringFetch.clear();
+  }
+
   private start(job: Job, pickedAt: number): void {
+    if (this.settledDuringFetch.has(job.id)) {
+      this.leases.hold(job.id, pickedAt);
+      this.buffer.handBack(job.id);
+      return;
+    }
     // Our own job, re-picked because its lease went stale (an outage, say) while it still runs
     // here or its outcome still waits to be written: that run keeps it and writes the outcome.
     // Running it again made a second outcome for one job, and the audit saw that wedge the buffer.
@@ -461,7 +494,8 @@ export class QueueManager {
     for (const job of jobs) {
       if (this.leases.holds(job.id)) continue;
       this.leases.hold(job.id, pickedAt);
-      this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
+      if (this.settledDuringFetch.has(job.id)) this.buffer.handBack(job.id);
+      else this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
     }
   }
 
