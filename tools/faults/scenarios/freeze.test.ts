@@ -26,9 +26,8 @@ it('a worker frozen past its lease loses its jobs to another, then goes on witho
   frozen!.thaw();
   const thawedAt = Date.now();
   const recoveryMs = await scenario.recovery(frozen!, thawedAt);
-  const laterAt = Date.now();
-  await scenario.enqueue(3_000, { ms: 5 });
-  await scenario.recovery(frozen!, laterAt);
+  // It keeps writing, not just once.
+  await scenario.recovery(frozen!, Date.now());
   await scenario.drained();
   const verdict = await scenario.verdict({ takeoverAllowed: (takeover) => takeover.oldOwner === frozen!.ownerId });
   const shutdown = await scenario.stopAll();

@@ -32,8 +32,6 @@ it('a running job locked by another session costs the worker none of its other l
   await new Promise((resolve) => setTimeout(resolve, LOCK_MS));
   await app.query('COMMIT');
   const releasedAt = Date.now();
-  // Fresh work once the lock is gone: the worker that was held up takes its share again.
-  await scenario.enqueue(1_000, { ms: 5 });
   const recoveryMs = await scenario.recovery(holder, releasedAt);
   await scenario.drained();
   const verdict = await scenario.verdict({ takeoverAllowed: (takeover) => takeover.jobId === locked });

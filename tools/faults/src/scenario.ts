@@ -16,6 +16,8 @@ import { WorkerProcess, type StopFigures } from './workers.js';
 export const STALE_AFTER_MS = 2_000;
 const ENQUEUE_BATCH = 1_000;
 const POLL_MS = 100;
+/** Jobs fed in per poll while waiting for a worker to recover: a few hundred a second, far below what the workers drain. */
+const FEED_JOBS = 20;
 
 export interface Takeover {
   jobId: number;
@@ -118,13 +120,15 @@ export class Scenario {
 
   /**
    * Milliseconds from `sinceMs` (epoch) to the first completion statement `worker` got through
-   * after it: how long the worker took to write outcomes again once a fault ended. Fails, with the
-   * worker's latest errors, when it has not happened within `timeoutMs`: the worker did not
-   * recover by itself.
+   * after it: how long the worker took to write outcomes again once a fault ended. Short jobs are
+   * fed in meanwhile, so a recovered worker always has work to show it, even when the others were
+   * quicker to drain what was queued. Fails, with the worker's latest errors, when it has not
+   * happened within `timeoutMs`: the worker did not recover by itself.
    */
   async recovery(worker: WorkerProcess, sinceMs: number, timeoutMs = 30_000): Promise<number> {
     let first: number | undefined;
     const check = async () => {
+      await this.enqueue(FEED_JOBS, { ms: 5 });
       const { rows } = await this.db.admin.query<{ at: number | null }>(
         `SELECT (extract(epoch FROM min(at)) * 1000)::float8 AS at FROM faults_completions
          WHERE owner = $1::uuid AND at > to_timestamp($2::text::float8 / 1000)`,
