@@ -275,6 +275,7 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     await queries.dequeue({ ownerId, batchSize: 2, entrypoints: [entrypoint] });
     const errors: unknown[] = [];
     const settled: JobId[] = [];
+    const removed: JobId[] = [];
     const buffer = new CompletionBuffer(
       queries,
       { ownerId, batchSize: 100, flushIntervalMs: 60_000, timeoutMs: () => 10_000, runStatement: (statement) => statement() },
@@ -283,6 +284,7 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
         onLeaseLost: () => undefined,
         expired: () => [],
         onGivenUp: () => undefined,
+        onRemoved: (done) => removed.push(...done),
         onSettled: (done) => settled.push(...done),
         onFlushed: () => undefined,
       },
@@ -296,6 +298,7 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     expect(await buffer.flush()).toBe(true);
     expect(errors).toEqual([]);
     expect([...settled].sort((a, b) => a - b)).toEqual(ids);
+    expect(removed).toEqual([ids[0]]);
     expect((await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint)).toEqual([
       { entrypoint, status: 'successful', count: 1 },
     ]);

@@ -40,6 +40,8 @@ export interface CompletionBufferHooks {
   expired(ids: Iterable<JobId>): JobId[];
   /** Jobs whose outcome was given up because `expired` named them. */
   onGivenUp(ids: JobId[]): void;
+  /** Jobs this worker's write took out of the queue for good (completed or held as failed). */
+  onRemoved(ids: readonly JobId[]): void;
   /** Jobs whose outcome left the buffer: written, lost, refused or given up. */
   onSettled(ids: JobId[]): void;
   /** After every flush, written or not. */
@@ -48,8 +50,7 @@ export interface CompletionBufferHooks {
 
 type Outcome =
   | { kind: 'complete'; id: JobId; status: CompletionStatus }
-  /** `quiet`: a job handed back unrun, whose row may well be gone; not finding it is no lost lease. */
-  | { kind: 'retry'; id: JobId; request: RetryRequest; quiet?: boolean }
+  | { kind: 'retry'; id: JobId; request: RetryRequest }
   | { kind: 'hold'; id: JobId; error: JobError };
 
 type OutcomeKind = Outcome['kind'];
@@ -93,11 +94,6 @@ export class CompletionBuffer {
 
   hold(id: JobId, error: JobError): void {
     this.add({ kind: 'hold', id, error });
-  }
-
-  /** Hands a job back to the queue unrun, its attempt given back, without reporting it if it is not ours. */
-  handBack(id: JobId): void {
-    this.add({ kind: 'retry', id, request: { id, delayMs: 0, countAttempt: false }, quiet: true });
   }
 
   /**
@@ -242,9 +238,10 @@ export class CompletionBuffer {
     for (const id of ids) this.sending.delete(id);
     if (done !== undefined && done.length < ids.length) {
       const written = new Set(done);
-      const lost = outcomes.filter((outcome) => !written.has(outcome.id) && !(outcome.kind === 'retry' && outcome.quiet));
-      if (lost.length > 0) this.hooks.onLeaseLost(lost.map((outcome) => outcome.id));
+      const lost = ids.filter((id) => !written.has(id));
+      if (lost.length > 0) this.hooks.onLeaseLost(lost);
     }
+    if (done !== undefined && done.length > 0 && outcomes[0]!.kind !== 'retry') this.hooks.onRemoved(done);
     this.hooks.onSettled(ids);
   }
 

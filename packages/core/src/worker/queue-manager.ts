@@ -111,16 +111,16 @@ export class QueueManager {
   private requestStop!: () => void;
   /** When the final writes of a stopping worker must be over (epoch ms); statements get what is left. */
   private finalDeadline: number | undefined;
-  /** Whether a fetch is under way; outcomes written meanwhile are noted in `settledDuringFetch`. */
+  /** Whether a fetch is under way; jobs completed or held meanwhile are noted in `removedDuringFetch`. */
   private fetching = false;
   /**
-   * Jobs whose outcome was written (or given up) while the fetch under way was in flight. That
-   * fetch may return one of them: re-picked by it (stale after an outage) before the write went
-   * through, so starting it would run the job a second time; or, if the write was a retry, claimed
-   * afresh after it. Such a job is handed back to the queue instead of started: a no-op in the
-   * first case, and in the second it goes back to be picked again.
+   * Jobs this worker completed or held while the fetch under way was in flight. That fetch may
+   * still return one: it re-picked the job (stale after an outage) just before the write went
+   * through, and the two answers came back on separate connections in the other order. Such a
+   * job is gone from the queue, so it is not started. (A retried job may come back legitimately,
+   * claimed afresh after its retry, so retries are not noted.)
    */
-  private readonly settledDuringFetch = new Set<JobId>();
+  private readonly removedDuringFetch = new Set<JobId>();
 
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
@@ -185,10 +185,10 @@ export class QueueManager {
             ),
             'complete',
           ),
-        onSettled: (ids) => {
-          this.leases.release(ids);
-          if (this.fetching) for (const id of ids) this.settledDuringFetch.add(id);
+        onRemoved: (ids) => {
+          if (this.fetching) for (const id of ids) this.removedDuringFetch.add(id);
         },
+        onSettled: (ids) => this.leases.release(ids),
         // A written completion frees a slot under a concurrency limit, for this worker too, and
         // capacity taken by unwritten outcomes; a draining worker waiting on a failed flush looks
         // again once the retry went through.
@@ -394,15 +394,11 @@ export class QueueManager {
 
   private fetchDone(): void {
     this.fetching = false;
-    this.settledDuringFetch.clear();
+    this.removedDuringFetch.clear();
   }
 
   private start(job: Job, pickedAt: number): void {
-    if (this.settledDuringFetch.has(job.id)) {
-      this.leases.hold(job.id, pickedAt);
-      this.buffer.handBack(job.id);
-      return;
-    }
+    if (this.removedDuringFetch.has(job.id)) return;
     // Our own job, re-picked because its lease went stale (an outage, say) while it still runs
     // here or its outcome still waits to be written: that run keeps it and writes the outcome.
     // Running it again made a second outcome for one job, and the audit saw that wedge the buffer.
@@ -492,10 +488,9 @@ export class QueueManager {
     // After the final flush began they stay picked, and run again once their lease is stale.
     if (!this.acceptingOutcomes) return;
     for (const job of jobs) {
-      if (this.leases.holds(job.id)) continue;
+      if (this.leases.holds(job.id) || this.removedDuringFetch.has(job.id)) continue;
       this.leases.hold(job.id, pickedAt);
-      if (this.settledDuringFetch.has(job.id)) this.buffer.handBack(job.id);
-      else this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
+      this.requeue(new DecodedJob<unknown>(job), 'shutdown', 0, undefined, 0);
     }
   }
 
