@@ -78,6 +78,13 @@ export function sqlStateOf(error: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }
 
+/** The constraint a driver error names: `constraint` on pg and PGlite, `constraint_name` on postgres.js. */
+function constraintOf(error: unknown): string | undefined {
+  const fields = error as { constraint?: unknown; constraint_name?: unknown } | null;
+  const name = fields?.constraint ?? fields?.constraint_name;
+  return typeof name === 'string' ? name : undefined;
+}
+
 // Node socket errors and client-side failures that mean "could not reach the server".
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -124,6 +131,15 @@ export function toPgQueueError(error: unknown, context: ErrorContext): PgQueueEr
       `pgqueue ${context.operation} failed${where}: ${detail}. The pgqueue schema is not installed in this ` +
         `database (or under the schema/prefix you configured). Install it with ` +
         `${context.installHint ?? 'installSchema(driver, options)'} and retry.`,
+      { cause: error, sqlState },
+    );
+  }
+  if (sqlState === '23505' && !constraintOf(error)?.endsWith('pgqueuer_dedupe_idx')) {
+    const constraint = constraintOf(error);
+    return new PgQueueError(
+      'DATABASE_ERROR',
+      `pgqueue ${context.operation} failed${where}: ${detail}` +
+        `${constraint === undefined ? '' : ` (unique constraint ${constraint}, not a job's dedupe key)`}`,
       { cause: error, sqlState },
     );
   }

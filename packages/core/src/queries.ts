@@ -27,6 +27,7 @@ import { enqueueSql } from './sql/enqueue.js';
 import { enqueuedEvent } from './sql/notify.js';
 import { listFailedSql, requeueFailedSql } from './sql/failed.js';
 import { clearQueueSql, heartbeatSql, jobsByIdSql, queueSizeSql } from './sql/jobs.js';
+import { vacuumCheckSql, vacuumJobsSql } from './sql/maintenance.js';
 import { holdJobsSql, retryJobsSql } from './sql/retry.js';
 import { statisticsSql, statisticsTotalsSql } from './sql/statistics.js';
 import {
@@ -547,6 +548,27 @@ export class Queries {
       [options.since === undefined ? null : String(options.since.getTime())],
     );
     return rows.map((row) => ({ entrypoint: row.entrypoint, status: row.status, count: parseNumber(row.count) }));
+  }
+
+  /**
+   * How many dead row versions the jobs table holds (each job leaves two: its claim and its
+   * deletion) and whether this role owns it, so it may vacuum it.
+   */
+  async jobsTableHealth(statement: StatementOptions = {}): Promise<{ deadRows: number; canVacuum: boolean }> {
+    const { rows } = await this.run<{ dead: string; owner: boolean }>(
+      'jobsTableHealth',
+      undefined,
+      vacuumCheckSql(this.names),
+      [],
+      undefined,
+      statement.timeoutMs,
+    );
+    return { deadRows: parseNumber(rows[0]?.dead ?? 0), canVacuum: rows[0]?.owner === true };
+  }
+
+  /** Vacuums the jobs table, unless a vacuum of it is already running. Not inside a transaction. */
+  async vacuumJobs(statement: StatementOptions = {}): Promise<void> {
+    await this.run('vacuumJobs', undefined, vacuumJobsSql(this.names), [], undefined, statement.timeoutMs);
   }
 
   private async run<Row>(

@@ -5,6 +5,7 @@
  */
 import { relative } from 'node:path';
 import { describePlan, runBench } from './bench.js';
+import { planCeiling } from './ceiling/pgbench.js';
 import { USAGE, UsageError, parseOptions } from './options.js';
 import { createProgress } from './progress.js';
 import { writeResults } from './report/json.js';
@@ -28,8 +29,9 @@ async function main(): Promise<number> {
     return 0;
   }
   const progress = createProgress();
-  progress.line(describePlan(options));
-  const result = await runBench(options, progress);
+  const ceiling = await planCeiling(options, process.env);
+  progress.line(describePlan(options, ceiling));
+  const result = await runBench(options, progress, ceiling);
   process.stdout.write(`\n${renderReport(result)}\n\n`);
   await writeResults(result, options);
   const shown = (path: string) => {

@@ -17,6 +17,14 @@ export type DriverName = (typeof DRIVERS)[number];
 export const STRATEGIES = ['before', 'before-lock', 'after'] as const;
 export type Strategy = (typeof STRATEGIES)[number];
 
+/**
+ * What is enqueued. `single` is one no-op entrypoint at priority 0. `mixed` spreads the jobs over
+ * four entrypoints and priorities 0–3, so completions touch many statistics rows in an order
+ * that differs from worker to worker, as a real queue's do (see workload.ts).
+ */
+export const WORKLOADS = ['single', 'mixed'] as const;
+export type WorkloadName = (typeof WORKLOADS)[number];
+
 export interface BenchOptions {
   /** Worker counts, one table row each. */
   workers: number[];
@@ -24,8 +32,18 @@ export interface BenchOptions {
   durationSeconds: number;
   /** Seconds run before measuring starts, so connection setup and JIT warm-up are not counted. */
   warmupSeconds: number;
-  /** Drain a fixed number of jobs instead of running for a duration. */
-  jobs: number | undefined;
+  /**
+   * Drain runs instead of duration runs: each size is prefilled and drained in turn, per worker
+   * count and strategy (a backlog sweep when there are several). Ascending, no duplicates.
+   */
+  jobs: number[] | undefined;
+  /** Duration runs: the window of each point of the throughput series. */
+  sampleSeconds: number;
+  workload: WorkloadName;
+  /** Also drive the core's statements with pgbench (on a server driver with pgbench on PATH). */
+  ceiling: boolean;
+  /** Also run the raw loop (the same SQL with no runtime) for every worker count. */
+  raw: boolean;
   driver: DriverName;
   databaseUrl: string | undefined;
   /** Jobs per fetch and per completion statement, for the queue runtime and the raw loop alike. */
@@ -51,7 +69,14 @@ export const USAGE = `pnpm bench [options]
   --workers LIST       worker counts, e.g. 8 or 2,4,8 (default 2,4,8)
   --duration SECONDS   measured seconds per run (default 5; 2 on PGlite)
   --warmup SECONDS     unmeasured seconds before each run (default: a fifth of the duration, at most 1)
-  --jobs N             drain N jobs per run instead of running for a duration
+  --jobs LIST          drain N jobs per run instead of running for a duration; a list such as
+                       20000,100000,500000 drains each size in turn (a backlog sweep)
+  --sample-seconds S   duration runs: one throughput-series point per S seconds (default 10)
+  --workload NAME      single (one entrypoint, priority 0; default) | mixed (4 entrypoints,
+                       priorities 0-3)
+  --no-ceiling         skip the pgbench ceiling row (it also skips itself on PGlite and
+                       when pgbench is not on PATH)
+  --no-raw             skip the raw-SQL loop (e.g. for a long soak of the runtime alone)
   --driver NAME        pg | postgres-js | pglite (default: pg when DATABASE_URL is set, else pglite)
   --batch-size N       jobs per fetch and per completion (default 100)
   --strategy NAME      before | after | both, or a list of before,before-lock,after (default both:
@@ -60,7 +85,7 @@ export const USAGE = `pnpm bench [options]
   --processes N        spread the workers over N Node processes (default 1; not with PGlite)
   --latency-samples N  enqueue-to-start samples (default 100; 40 on PGlite)
   --json FILE          results as JSON (default bench-results/bench-<driver>-<time>.json)
-  --svg FILE           chart of jobs/s against workers (default: the JSON path with .svg)
+  --svg FILE           charts: jobs/s by workers, by backlog, over time (default: the JSON path with .svg)
   --help               this text
 
 Environment: DATABASE_URL (postgres://…) selects a server; CI=true prints plain progress lines.`;
@@ -86,6 +111,20 @@ export function parseWorkers(value: string): number[] {
   if (parts.some((part) => part === '')) throw new UsageError(`--workers expects a number or a list such as 2,4,8, got "${value}".`);
   const counts = parts.map((part) => positiveInt(part, '--workers', MAX_WORKERS));
   return [...new Set(counts)].sort((a, b) => a - b);
+}
+
+/** `--jobs 20000,100000` → [20000, 100000]: drain sizes, ascending. */
+export function parseJobs(value: string): number[] {
+  const parts = value.split(',').map((part) => part.trim());
+  if (parts.some((part) => part === '')) throw new UsageError(`--jobs expects a number or a list such as 20000,100000, got "${value}".`);
+  const sizes = parts.map((part) => positiveInt(part, '--jobs'));
+  return [...new Set(sizes)].sort((a, b) => a - b);
+}
+
+function parseWorkload(value: string | undefined): WorkloadName {
+  if (value === undefined) return 'single';
+  if (!(WORKLOADS as readonly string[]).includes(value)) throw new UsageError(`--workload expects ${WORKLOADS.join(' or ')}; got "${value}".`);
+  return value as WorkloadName;
 }
 
 export function parseStrategies(value: string): Strategy[] {
@@ -132,6 +171,10 @@ export function parseOptions(argv: readonly string[], context: ParseContext): Be
         duration: { type: 'string' },
         warmup: { type: 'string' },
         jobs: { type: 'string' },
+        'sample-seconds': { type: 'string' },
+        workload: { type: 'string' },
+        'no-ceiling': { type: 'boolean' },
+        'no-raw': { type: 'boolean' },
         driver: { type: 'string' },
         'batch-size': { type: 'string' },
         strategy: { type: 'string' },
@@ -168,7 +211,11 @@ export function parseOptions(argv: readonly string[], context: ParseContext): Be
     workers,
     durationSeconds,
     warmupSeconds,
-    jobs: values.jobs === undefined ? undefined : positiveInt(values.jobs, '--jobs'),
+    jobs: values.jobs === undefined ? undefined : parseJobs(values.jobs),
+    sampleSeconds: values['sample-seconds'] === undefined ? 10 : positiveSeconds(values['sample-seconds'], '--sample-seconds'),
+    workload: parseWorkload(values.workload),
+    ceiling: values['no-ceiling'] !== true,
+    raw: values['no-raw'] !== true,
     driver,
     databaseUrl: embedded ? undefined : databaseUrl,
     batchSize: values['batch-size'] === undefined ? 100 : positiveInt(values['batch-size'], '--batch-size', 100_000),

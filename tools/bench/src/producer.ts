@@ -5,18 +5,25 @@
  */
 import type { NewJob, Queries } from '@pgqueue/core';
 import { emptyCounters, recordError, type Counters } from './counters.js';
-import { ENTRYPOINT } from './setup.js';
+import { workloadOf, type Workload } from './workload.js';
 
 /** A batch of no-op jobs with a small JSON payload each, like a real job reference. */
-export function jobBatch(size: number): NewJob[] {
-  return Array.from({ length: size }, (_, i) => ({ entrypoint: ENTRYPOINT, payload: { n: i } }));
+export function jobBatch(size: number, workload: Workload = workloadOf('single')): NewJob[] {
+  return workload.batch(size);
 }
 
-/** Enqueues `count` jobs in batches of `batchSize`, before a run starts. */
-export async function prefill(queries: Queries, count: number, batchSize: number): Promise<void> {
-  const full = jobBatch(batchSize);
-  for (let left = count; left > 0; left -= batchSize) {
-    await queries.enqueue(left >= batchSize ? full : full.slice(0, left));
+/**
+ * Jobs per statement of the prefill. Larger than the producer's batches so that a 500,000-job
+ * backlog is written in seconds; still the library's own enqueue, so the rows are exactly the
+ * ones an application's batch enqueue writes.
+ */
+export const PREFILL_BATCH = 10_000;
+
+/** Enqueues `count` jobs of the workload in batches of PREFILL_BATCH, before a run starts. */
+export async function prefill(queries: Queries, count: number, workload: Workload): Promise<void> {
+  const full = jobBatch(Math.min(count, PREFILL_BATCH), workload);
+  for (let left = count; left > 0; left -= full.length) {
+    await queries.enqueue(left >= full.length ? full : full.slice(0, left));
   }
 }
 
@@ -40,13 +47,14 @@ export interface Producer {
 
 export function startProducer(options: {
   queries: Queries;
+  workload: Workload;
   enqueueBatch: number;
   target: number;
   /** Jobs enqueued before the producer started (the prefill). */
   alreadyEnqueued: number;
   completed: () => number;
 }): Producer {
-  const batch = jobBatch(options.enqueueBatch);
+  const batch = jobBatch(options.enqueueBatch, options.workload);
   const counters = emptyCounters();
   let enqueued = options.alreadyEnqueued;
   let lowestBacklog = Number.POSITIVE_INFINITY;

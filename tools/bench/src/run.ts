@@ -1,27 +1,32 @@
 /**
- * One measured run: a fresh schema, a backlog, N workers of one strategy (or raw loops), a
- * producer keeping the queue full, and the jobs committed in the window counted from the
- * statistics table, so every strategy is measured by the same database truth.
+ * One measured run: a fresh schema, a backlog, N workers of one strategy (or raw loops, or
+ * pgbench clients for the ceiling), a producer keeping the queue full, and the jobs committed in
+ * the window counted from the statistics table, so every row is measured by the same database
+ * truth. Around it the server probe reads what the server did (server/probe.ts).
  */
 import { Queries, type Driver } from '@pgqueue/core';
+import { startPgbench, type CeilingPlan } from './ceiling/pgbench.js';
 import { addCounters, type Counters } from './counters.js';
 import { startFleet, type Fleet } from './fleet.js';
 import type { BenchOptions } from './options.js';
 import { backlogTarget, prefill, startProducer } from './producer.js';
 import type { Progress } from './progress.js';
-import type { RunResult } from './results.js';
+import type { RunKind, RunResult, SeriesPoint } from './results.js';
 import { BENCH_SCHEMA, resetSchema, type Connector } from './setup.js';
 import { formatInt } from './report/table.js';
+import type { CountingDriver, ServerProbe } from './server/probe.js';
 import { STRATEGY_LABELS } from './strategies/index.js';
-import type { GroupKind } from './workers.js';
+import { workloadOf } from './workload.js';
 
 export interface RunContext {
   options: BenchOptions;
   connector: Connector;
-  /** Schema resets and counting. */
-  admin: Driver;
+  /** Schema resets, counting and the server probe's readings. */
+  admin: CountingDriver;
   /** The producer's own connection. */
   producerDriver: Driver;
+  probe: ServerProbe;
+  ceiling: CeilingPlan;
   progress: Progress;
 }
 
@@ -29,6 +34,8 @@ export interface RunContext {
 interface Measured {
   jobs: number;
   seconds: number;
+  /** Duration runs: one point per --sample-seconds of the window. */
+  series: SeriesPoint[];
 }
 
 const PROGRESS_EVERY_MS = 200;
@@ -40,37 +47,33 @@ export async function completedInDatabase(queries: Queries): Promise<number> {
   return totals.reduce((sum, total) => sum + total.count, 0);
 }
 
-export async function runOne(ctx: RunContext, kind: GroupKind, workers: number): Promise<RunResult> {
-  const { options, progress } = ctx;
-  const label = `${workers} workers, ${STRATEGY_LABELS[kind]}`;
+export async function runOne(ctx: RunContext, kind: RunKind, workers: number, backlog: number | undefined): Promise<RunResult> {
+  const { options, progress, probe } = ctx;
+  const label = `${workers} workers, ${STRATEGY_LABELS[kind]}${backlog === undefined ? '' : `, ${formatInt(backlog)} jobs`}`;
   progress.update(`${label}: preparing`);
   await resetSchema(ctx.admin, BENCH_SCHEMA);
+  const workload = workloadOf(options.workload);
   const adminQueries = new Queries(ctx.admin, { schema: BENCH_SCHEMA });
   const producerQueries = new Queries(ctx.producerDriver, { schema: BENCH_SCHEMA });
   const target = backlogTarget(workers, options.batchSize, options.enqueueBatch);
-  const initial = options.jobs ?? target;
-  await prefill(producerQueries, initial, options.enqueueBatch);
+  const initial = backlog ?? target;
+  progress.update(`${label}: enqueueing ${formatInt(initial)} jobs`);
+  await prefill(producerQueries, initial, workload);
 
-  const fleet = await startFleet(
-    {
-      kind,
-      workers,
-      batchSize: options.batchSize,
-      schema: BENCH_SCHEMA,
-      driver: options.driver,
-      databaseUrl: options.databaseUrl,
-    },
-    options.processes,
-    ctx.connector,
-  );
+  const since = new Date();
+  const startMark = await probe.mark();
+  const fleet = await startRunFleet(ctx, kind, workers, () => completedInDatabase(adminQueries));
   let measured: Measured;
   let queueRanDry = false;
   let producerCounters: Counters | undefined;
   let counters: Counters;
+  let pids: number[] = [];
+  let cpu: { seconds: number | undefined; jobs: number } = { seconds: undefined, jobs: 0 };
   try {
-    if (options.jobs === undefined) {
+    if (backlog === undefined) {
       const producer = startProducer({
         queries: producerQueries,
+        workload,
         enqueueBatch: options.enqueueBatch,
         target,
         alreadyEnqueued: initial,
@@ -84,13 +87,21 @@ export async function runOne(ctx: RunContext, kind: GroupKind, workers: number):
       }
       producerCounters = producer.counters;
     } else {
-      measured = await measureDrain(ctx, fleet, adminQueries, label, options.jobs);
+      measured = await measureDrain(ctx, fleet, adminQueries, label, backlog);
     }
+    // The backends' CPU is read while they still exist: they take their /proc entry with them.
+    pids = await probe.runBackends(since);
+    cpu = { seconds: await probe.cpuSeconds(pids), jobs: await completedInDatabase(adminQueries) };
   } finally {
     progress.update(`${label}: stopping`);
     counters = await fleet.stop();
   }
   if (producerCounters !== undefined) addCounters(counters, { ...producerCounters, completed: 0 });
+  await probe.waitForExit(pids);
+  const endMark = await probe.mark();
+  const spanJobs = await completedInDatabase(adminQueries);
+  const table = await probe.tableState(BENCH_SCHEMA, adminQueries.names.raw.jobs);
+  const server = probe.figures(startMark, endMark, spanJobs, table, cpu);
 
   const left = { queued: 0, picked: 0 };
   for (const row of await adminQueries.queueSize()) {
@@ -100,6 +111,7 @@ export async function runOne(ctx: RunContext, kind: GroupKind, workers: number):
   return {
     workers,
     strategy: kind,
+    backlog: initial,
     jobs: measured.jobs,
     seconds: measured.seconds,
     jobsPerSecond: measured.jobs / measured.seconds,
@@ -108,7 +120,39 @@ export async function runOne(ctx: RunContext, kind: GroupKind, workers: number):
     errorSamples: counters.samples,
     left,
     queueRanDry,
+    server,
+    series: measured.series,
   };
+}
+
+async function startRunFleet(ctx: RunContext, kind: RunKind, workers: number, completed: () => Promise<number>): Promise<Fleet> {
+  const { options } = ctx;
+  if (kind === 'ceiling') {
+    if (!ctx.ceiling.run || options.databaseUrl === undefined) throw new Error('the ceiling row cannot run here');
+    return startPgbench({
+      pgbench: ctx.ceiling.pgbench,
+      databaseUrl: options.databaseUrl,
+      schema: BENCH_SCHEMA,
+      clients: workers,
+      batchSize: options.batchSize,
+      workload: options.workload,
+      windowEndsAfterSeconds: options.jobs === undefined ? options.warmupSeconds + options.durationSeconds : undefined,
+      completed,
+    });
+  }
+  return startFleet(
+    {
+      kind,
+      workers,
+      batchSize: options.batchSize,
+      schema: BENCH_SCHEMA,
+      driver: options.driver,
+      databaseUrl: options.databaseUrl,
+      workload: options.workload,
+    },
+    options.processes,
+    ctx.connector,
+  );
 }
 
 async function measureWindow(
@@ -118,7 +162,7 @@ async function measureWindow(
   label: string,
   onWindowStart: () => void,
 ): Promise<Measured> {
-  const { warmupSeconds, durationSeconds } = ctx.options;
+  const { warmupSeconds, durationSeconds, sampleSeconds } = ctx.options;
   const warmupEnds = performance.now() + warmupSeconds * 1000;
   while (performance.now() < warmupEnds) {
     ctx.progress.update(`${label}: warming up, ${formatInt(fleet.counters().completed)} jobs`);
@@ -129,17 +173,39 @@ async function measureWindow(
   onWindowStart();
   const startCount = fleet.counters().completed;
   const ends = started + durationSeconds * 1000;
+  const series: SeriesPoint[] = [];
+  let sampled = { at: started, jobs: startJobs };
+  const sample = async (): Promise<number> => {
+    const jobs = await completedInDatabase(queries);
+    const at = performance.now();
+    const table = await ctx.probe.tableState(BENCH_SCHEMA, queries.names.raw.jobs);
+    series.push({
+      seconds: (at - started) / 1000,
+      jobsPerSecond: (jobs - sampled.jobs) / ((at - sampled.at) / 1000),
+      deadTuples: table.deadTuples,
+      tableBytes: table.tableBytes,
+      ...processState(),
+    });
+    sampled = { at, jobs };
+    return jobs;
+  };
+  let nextSample = started + sampleSeconds * 1000;
   while (performance.now() < ends) {
-    await sleep(Math.min(PROGRESS_EVERY_MS, Math.max(0, ends - performance.now())));
+    await sleep(Math.min(PROGRESS_EVERY_MS, Math.max(0, Math.min(ends, nextSample) - performance.now())));
+    if (performance.now() >= nextSample && nextSample < ends) {
+      await sample();
+      nextSample += sampleSeconds * 1000;
+    }
     const elapsed = (performance.now() - started) / 1000;
     const done = fleet.counters().completed - startCount;
     ctx.progress.update(
       `${label}: ${elapsed.toFixed(1)}/${durationSeconds} s, ${formatInt(done)} jobs, ~${formatInt(done / Math.max(elapsed, 0.001))} jobs/s`,
     );
   }
-  const endJobs = await completedInDatabase(queries);
-  const seconds = (performance.now() - started) / 1000;
-  return { jobs: endJobs - startJobs, seconds };
+  // The last point closes the window (a shorter one when the duration is not a multiple of the sample).
+  const endJobs = await sample();
+  const seconds = (sampled.at - started) / 1000;
+  return { jobs: endJobs - startJobs, seconds, series };
 }
 
 async function measureDrain(
@@ -174,9 +240,14 @@ async function measureDrain(
     endJobs = await completedInDatabase(queries);
   }
   const seconds = (performance.now() - started) / 1000;
-  return { jobs: endJobs, seconds };
+  return { jobs: endJobs, seconds, series: [] };
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function processState(): Pick<SeriesPoint, 'rssBytes' | 'heapUsedBytes' | 'activeResources'> {
+  const memory = process.memoryUsage();
+  return { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, activeResources: process.getActiveResourcesInfo().length };
 }

@@ -4,6 +4,7 @@
  */
 import { installSchema, type Driver } from '@pgqueue/core';
 import type { DriverName } from './options.js';
+import { BENCH_APPLICATION_NAME } from './server/probe.js';
 
 /** Every run installs pgqueue afresh into this PostgreSQL schema and drops it afterwards. */
 export const BENCH_SCHEMA = 'pgq_bench';
@@ -43,15 +44,18 @@ export async function createConnector(driverName: DriverName, databaseUrl: strin
     return {
       driverName,
       sharedDatabase: false,
-      open: async () => createPgDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER, applicationName: 'pgqueue-bench' }),
+      open: async () => createPgDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER, applicationName: BENCH_APPLICATION_NAME }),
       close: async () => undefined,
     };
   }
   const { createPostgresJsDriver } = await import('@pgqueue/postgres-js');
+  // postgres.js takes connection parameters from the URL: the server probe finds the run's backends by this name.
+  const named = new URL(databaseUrl);
+  if (!named.searchParams.has('application_name')) named.searchParams.set('application_name', BENCH_APPLICATION_NAME);
   return {
     driverName,
     sharedDatabase: false,
-    open: async () => createPostgresJsDriver(databaseUrl, { max: CONNECTIONS_PER_DRIVER }),
+    open: async () => createPostgresJsDriver(named.toString(), { max: CONNECTIONS_PER_DRIVER }),
     close: async () => undefined,
   };
 }

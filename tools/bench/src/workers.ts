@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Driver } from '@pgqueue/core';
 import { emptyCounters, type Counters } from './counters.js';
-import type { DriverName, Strategy } from './options.js';
-import { ENTRYPOINT, type Connector } from './setup.js';
+import type { DriverName, Strategy, WorkloadName } from './options.js';
+import type { Connector } from './setup.js';
 import { recordRawStatements, runRawLoop } from './strategies/raw.js';
 import { startQueueRuntimes } from './strategies/runtime.js';
+import { workloadOf } from './workload.js';
 
 export type GroupKind = Strategy | 'raw';
 
@@ -20,6 +21,7 @@ export interface GroupSpec {
   schema: string;
   driver: DriverName;
   databaseUrl: string | undefined;
+  workload: WorkloadName;
 }
 
 export interface WorkerGroup {
@@ -57,7 +59,12 @@ async function startRawLoops(spec: GroupSpec, drivers: Driver[], counters: Count
   let stopping = false;
   const statements = await Promise.all(
     drivers.map(() =>
-      recordRawStatements({ schema: spec.schema, entrypoint: ENTRYPOINT, ownerId: randomUUID(), batchSize: spec.batchSize }),
+      recordRawStatements({
+        schema: spec.schema,
+        entrypoints: workloadOf(spec.workload).entrypoints,
+        ownerId: randomUUID(),
+        batchSize: spec.batchSize,
+      }),
     ),
   );
   const loops = drivers.map((driver, i) => runRawLoop(driver, statements[i]!, counters, () => stopping));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseOptions, parseStrategies, parseWorkers, type BenchOptions } from '../src/options.js';
+import { UsageError, parseJobs, parseOptions, parseStrategies, parseWorkers, type BenchOptions } from '../src/options.js';
 
 const now = new Date('2025-06-01T12:34:56.789Z');
 const parse = (argv: string[], env: Record<string, string | undefined> = {}) =>
@@ -19,6 +19,9 @@ describe('bench options', () => {
       strategies: ['before', 'before-lock', 'after'],
       processes: 1,
       jobs: undefined,
+      sampleSeconds: 10,
+      workload: 'single',
+      ceiling: true,
     });
     expect(options.json).toBe('/repo/bench-results/bench-pglite-20250601-123456.json');
     expect(options.svg).toBe('/repo/bench-results/bench-pglite-20250601-123456.svg');
@@ -38,7 +41,16 @@ describe('bench options', () => {
     expect(parseStrategies('after,before')).toEqual(['before', 'before-lock', 'after']);
     expect(parseStrategies('before-lock')).toEqual(['before-lock']);
     const options = parse(['--jobs', '5000', '--processes', '2', '--driver', 'postgres-js', '--batch-size', '10'], url);
-    expect(options).toMatchObject({ jobs: 5000, processes: 2, driver: 'postgres-js', batchSize: 10 });
+    expect(options).toMatchObject({ jobs: [5000], processes: 2, driver: 'postgres-js', batchSize: 10 });
+  });
+
+  it('reads a backlog sweep, the series window, the workload and --no-ceiling', () => {
+    expect(parseJobs('500000, 20000,100000,20000')).toEqual([20_000, 100_000, 500_000]);
+    const options = parse(['--jobs', '20000,100000,500000', '--workload', 'mixed', '--sample-seconds', '2.5', '--no-ceiling'], url);
+    expect(options).toMatchObject({ jobs: [20_000, 100_000, 500_000], workload: 'mixed', sampleSeconds: 2.5, ceiling: false });
+    expect(options).toMatchObject({ raw: true });
+    expect(parse(['--no-raw'], url)).toMatchObject({ raw: false });
+    expect(parse(['--duration', '600'], url)).toMatchObject({ durationSeconds: 600, sampleSeconds: 10, jobs: undefined });
   });
 
   it('rejects what it cannot run, saying why', () => {
@@ -49,6 +61,10 @@ describe('bench options', () => {
     expect(() => parse(['--processes', '2'])).toThrow(/PGlite runs inside one Node process/);
     expect(() => parse(['--duration', '-1'])).toThrow(/--duration/);
     expect(() => parse(['--bogus'])).toThrow(UsageError);
+    expect(() => parse(['--jobs', '20000,,5'])).toThrow(/list such as 20000,100000/);
+    expect(() => parse(['--jobs', '100,2.5'])).toThrow(/--jobs expects a whole number/);
+    expect(() => parse(['--workload', 'heavy'])).toThrow(/--workload expects single or mixed/);
+    expect(() => parse(['--sample-seconds', '0'])).toThrow(/--sample-seconds/);
     expect(parseOptions(['--help'], { env: {}, cwd: '/', now })).toBe('help');
   });
 });

@@ -55,7 +55,7 @@ describe('completion strategies on PGlite', () => {
   it('raw loop: drives the core statements and completes through them', async () => {
     const before = await completedTotal();
     await queries.enqueue(jobBatch(25));
-    const statements = await recordRawStatements({ schema: SCHEMA, entrypoint: ENTRYPOINT, ownerId: randomUUID(), batchSize: 10 });
+    const statements = await recordRawStatements({ schema: SCHEMA, entrypoints: [ENTRYPOINT], ownerId: randomUUID(), batchSize: 10 });
     expect(statements.dequeue.text).toContain(`"${SCHEMA}"`);
     const counters = emptyCounters();
     await runRawLoop(driver, statements, counters, () => counters.completed >= 25);

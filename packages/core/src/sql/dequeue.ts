@@ -15,7 +15,8 @@ export function jobColumns(alias: string): string {
 
 /**
  * Dequeue one batch in one statement through the function installed with the schema (see
- * schema.ts for why it is a function): per entrypoint, due queued rows by priority then age plus
+ * schema.ts for why it is a function and how it keeps its cost independent of the backlog): per
+ * entrypoint, due queued rows by priority, then the earliest due, then id, plus
  * picked rows whose heartbeat is older than the stale interval, FOR UPDATE SKIP LOCKED, capped by
  * the batch size and by each entrypoint's free concurrency, claimed for the owner.
  *
@@ -26,5 +27,5 @@ export function dequeueSql(n: Names): string {
   return `SELECT ${jobColumns('d')}
 FROM ${n.dequeueFunction}($1::integer, $2::text[], $3::integer[], $4::uuid,
   $5::float8 * interval '1 millisecond') d
-ORDER BY d.priority DESC, d.id`;
+ORDER BY d.priority DESC, d.execute_after, d.id`;
 }

@@ -7,6 +7,7 @@ import { expect, it as vitestIt, type TestContext } from 'vitest';
 import { sqlStateOf } from '../errors.js';
 import type { CompletionStatus, Job } from '../job.js';
 import type { Queries } from '../queries.js';
+import { installSchema, verifySchema } from '../schema.js';
 import type { Fixture } from './target.js';
 import { sleep } from './wait.js';
 
@@ -135,6 +136,19 @@ export function concurrencyCases(fx: () => Fixture): void {
     expect(completed).toBe(total);
     const totals = (await fx().queries.statisticsTotals()).filter((row) => entrypoints.includes(row.entrypoint));
     expect(totals.reduce((sum, row) => sum + row.count, 0)).toBe(total);
+  });
+
+  it('installs the schema once when several workers start at the same moment', async () => {
+    const schema = `${fx().schema}_install_${randomUUID().slice(0, 8)}`;
+    const starters = await Promise.all(Array.from({ length: 6 }, () => fx().extraDriver()));
+    try {
+      await Promise.all(starters.map(({ driver }) => driver.query('SELECT 1')));
+      const results = await Promise.all(starters.map(({ driver }) => installSchema(driver, { schema })));
+      expect(results.filter((result) => result.created).length).toBeGreaterThanOrEqual(1);
+      expect(await verifySchema(fx().driver, { schema })).toMatchObject({ installed: true, problems: [] });
+    } finally {
+      await fx().driver.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    }
   });
 
   it('ignores a completion from a worker that lost its lease to another worker', async () => {

@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe } from 'vitest';
 import { concurrencyCases } from './concurrency.suite.js';
+import { dequeuePlanCases } from './dequeue-plan.suite.js';
 import { encodingCases } from './encoding.suite.js';
 import { errorCases } from './errors.suite.js';
 import { listenCases } from './listen.suite.js';
@@ -48,5 +49,6 @@ export function runConformanceSuite(target: ConformanceTarget): void {
     describe('bad input', () => errorCases(fx));
     describe('listen', () => listenCases(fx));
     describe('concurrency (own connection per worker)', () => concurrencyCases(fx));
+    describe('dequeue cost against the backlog', () => dequeuePlanCases(fx));
   });
 }

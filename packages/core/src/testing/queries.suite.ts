@@ -62,6 +62,25 @@ export function queryCases(fx: () => Fixture): void {
     expect(await queries.dequeue({ ownerId, batchSize: 3, entrypoints: [entrypoint] })).toEqual([]);
   });
 
+  it('within a priority, dequeues the earliest due first and passes over levels with only future jobs', async () => {
+    const { queries, driver } = fx();
+    const entrypoint = fx().entrypoint();
+    const [later, earlier, future, low] = await queries.enqueue([
+      { entrypoint, priority: 3 },
+      { entrypoint, priority: 3 },
+      { entrypoint, priority: 9, delayMs: 3_600_000 },
+      { entrypoint, priority: 1 },
+    ]);
+    // The job with the higher id became due first (as a job retried without delay, or enqueued with
+    // an older execute_after by another producer, would be).
+    await driver.query(`UPDATE ${queries.names.jobs} SET execute_after = now() - interval '1 minute' WHERE id = $1::bigint`, [
+      String(earlier),
+    ]);
+    const jobs = await queries.dequeue({ ownerId: randomUUID(), batchSize: 10, entrypoints: [entrypoint] });
+    expect(jobs.map((job) => job.id)).toEqual([earlier, later, low]);
+    expect((await queries.getJobs([future!]))[0]?.status).toBe('queued');
+  });
+
   it('only dequeues due jobs of the requested entrypoints', async () => {
     const { queries } = fx();
     const [wanted, other] = [fx().entrypoint(), fx().entrypoint()];

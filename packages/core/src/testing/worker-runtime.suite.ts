@@ -68,6 +68,39 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     expect(totals).toEqual([{ entrypoint, status: 'successful', count: total }]);
   });
 
+  it('vacuums the jobs table once its dead rows pass vacuum.minDeadRows, and not with vacuum: false', async () => {
+    const { queries } = h.fx();
+    const vacuums = async () => {
+      const { rows } = await h.fx().driver.query<{ count: string }>(
+        `SELECT pg_stat_get_vacuum_count('${queries.names.jobs}'::regclass)::text AS count`,
+      );
+      return Number(rows[0]?.count ?? 0);
+    };
+    const serveWith = async (vacuum: { intervalMs: number; minDeadRows: number } | false) => {
+      const entrypoint = h.fx().entrypoint('vacuum');
+      const done: JobId[] = [];
+      const ids = await queries.enqueue(Array.from({ length: 200 }, () => ({ entrypoint })));
+      const worker = await h.worker({ vacuum });
+      worker.qm.entrypoint(entrypoint, (job) => void done.push(job.id));
+      void worker.run();
+      await waitFor('every job to run', () => done.length === ids.length);
+      return worker;
+    };
+
+    const before = await vacuums();
+    const off = await serveWith(false);
+    await sleep(300);
+    await off.qm.stop();
+    expect(await vacuums()).toBe(before);
+    expect(off.errors).toEqual([]);
+
+    // The statistics system counts the vacuum once it has ended; another worker's may come first.
+    const on = await serveWith({ intervalMs: 50, minDeadRows: 1 });
+    await waitFor('a vacuum of the jobs table', async () => (await vacuums()) > before);
+    await on.qm.stop();
+    expect(on.errors).toEqual([]);
+  });
+
   it('keeps a concurrency limit of 2, observed inside the handlers, while 4 workers serve the entrypoint', async () => {
     const entrypoint = h.fx().entrypoint('limited');
     const total = 40;

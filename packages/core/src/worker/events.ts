@@ -19,7 +19,7 @@ export type RetryReason =
   | 'shutdown';
 
 /** The worker step an `error` event comes from. */
-export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener' | 'stop';
+export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener' | 'vacuum' | 'stop';
 
 /** Each event with the arguments its listeners receive. */
 export interface QueueManagerEvents {

@@ -52,6 +52,13 @@ export interface QueueManagerOptions extends SchemaOptions {
    * what is left of its stop.
    */
   statementTimeoutMs?: number;
+  /**
+   * Vacuum the jobs table from the worker: every `intervalMs` (default 10,000) it reads the
+   * table's dead-row count and, past `minDeadRows` (default 10,000), runs `VACUUM (SKIP_LOCKED)`,
+   * so a fleet vacuums one worker at a time. A busy queue otherwise slows down between autovacuum
+   * visits (docs/worker.md). Needs the role that owns the table. `false` leaves it to autovacuum.
+   */
+  vacuum?: { intervalMs?: number; minDeadRows?: number } | false;
 }
 
 export interface ResolvedOptions {
@@ -65,6 +72,7 @@ export interface ResolvedOptions {
   ownerId: string;
   shutdownTimeoutMs: number;
   statementTimeoutMs: number;
+  vacuum: { intervalMs: number; minDeadRows: number } | false;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -80,6 +88,9 @@ export const QUEUE_MANAGER_DEFAULTS = {
   // 4–7 ms here, docs/benchmarks.md); 10 s is far beyond that, and short enough that a hung
   // connection is given up well within the default 30 s lease.
   statementTimeoutMs: 10_000,
+  vacuumIntervalMs: 10_000,
+  // ~40 index pages of dead entries: what a dequeue may walk past before it is worth a vacuum.
+  vacuumMinDeadRows: 10_000,
 } as const;
 
 const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -122,5 +133,12 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
     statementTimeoutMs: checkMs(options.statementTimeoutMs ?? d.statementTimeoutMs, 'statementTimeoutMs'),
+    vacuum:
+      options.vacuum === false
+        ? false
+        : {
+            intervalMs: checkMs(options.vacuum?.intervalMs ?? d.vacuumIntervalMs, 'vacuum.intervalMs'),
+            minDeadRows: checkPositiveInt(options.vacuum?.minDeadRows ?? d.vacuumMinDeadRows, 'QueueManager: vacuum.minDeadRows'),
+          },
   };
 }

@@ -23,6 +23,7 @@ import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
 import { RetryLater, resolveRetryPolicy, retryDelayMs, toJobError, type RetryPolicy } from './retry.js';
 import { Serial } from './serial.js';
+import { JobsVacuum } from './vacuum.js';
 import { Wakeup } from './wake.js';
 
 export interface EntrypointOptions {
@@ -78,6 +79,11 @@ const ABORT_GRACE_MS = 1_000;
  */
 const FINAL_WRITE_MS = 2_000;
 const MIN_RENEWAL_TIMEOUT_MS = 1_000;
+/**
+ * A vacuum of the jobs table runs long only on a table left unvacuumed for long; past this it is
+ * given up (pg also cancels it on the server) and the next look starts it afresh.
+ */
+const VACUUM_TIMEOUT_MS = 60_000;
 const FIRST_FETCH_RETRY_MS = 100;
 const MAX_FETCH_RETRY_MS = 5_000;
 
@@ -94,6 +100,7 @@ export class QueueManager {
   private readonly serial: Serial | undefined;
   private readonly buffer: CompletionBuffer;
   private readonly leases: LeaseKeeper;
+  private readonly vacuum: JobsVacuum | undefined;
   private listener: QueueListener | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private drain = false;
@@ -197,6 +204,14 @@ export class QueueManager {
         },
       },
     );
+    this.vacuum =
+      this.options.vacuum === false
+        ? undefined
+        : new JobsVacuum(
+            this.queries,
+            { ...this.options.vacuum, checkTimeoutMs: this.options.statementTimeoutMs, vacuumTimeoutMs: VACUUM_TIMEOUT_MS },
+            { onError: (error) => this.reportError(error, 'vacuum') },
+          );
   }
 
   /**
@@ -291,6 +306,7 @@ export class QueueManager {
   private async lifecycle(): Promise<void> {
     try {
       this.leases.start();
+      this.vacuum?.start();
       if (this.driver.capabilities.listen) {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
@@ -560,7 +576,12 @@ export class QueueManager {
     // The final writes get what is left of the stop's deadline, and at least FINAL_WRITE_MS.
     const deadline = Math.max(this.abortAt ?? 0, Date.now() + FINAL_WRITE_MS);
     this.finalDeadline = deadline;
-    const [unwritten] = await Promise.all([this.buffer.close(deadline), this.closeListener(deadline)]);
+    // A vacuum under way is not waited for past the deadline: it is not this worker's to finish.
+    const [unwritten] = await Promise.all([
+      this.buffer.close(deadline),
+      this.closeListener(deadline),
+      within(this.vacuum?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
+    ]);
     if (unwritten.length > 0) {
       this.reportError(
         new PgQueueError(

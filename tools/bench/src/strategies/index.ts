@@ -2,11 +2,12 @@ import { Queries, type Driver } from '@pgqueue/core';
 import type { Strategy } from '../options.js';
 import { AdvisoryLockCompletionQueries, PerJobCompletionQueries } from './before.js';
 
-export const STRATEGY_LABELS: Record<Strategy | 'raw', string> = {
+export const STRATEGY_LABELS: Record<Strategy | 'raw' | 'ceiling', string> = {
   before: 'before',
   'before-lock': 'before+lock',
   after: 'after',
   raw: 'raw',
+  ceiling: 'ceiling',
 };
 
 /** The queries a worker uses: `after` is the core as shipped; the `before` variants swap completion only. */

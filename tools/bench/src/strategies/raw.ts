@@ -41,20 +41,20 @@ export interface RawStatements {
 }
 
 /**
- * Records the dequeue of `batchSize` jobs of `entrypoint` for `ownerId`, and the completion
+ * Records the dequeue of `batchSize` jobs of `entrypoints` for `ownerId`, and the completion
  * statement. The completion parameters are rebuilt per batch; they are checked against what the
  * core sends for a sample batch, so a change of the core's parameter layout fails here loudly
  * instead of measuring a different statement.
  */
 export async function recordRawStatements(options: {
   schema: string;
-  entrypoint: string;
+  entrypoints: readonly string[];
   ownerId: string;
   batchSize: number;
 }): Promise<RawStatements> {
   const log: RecordedStatement[] = [];
   const queries = new Queries(recordingDriver(log), { schema: options.schema });
-  await queries.dequeue({ ownerId: options.ownerId, batchSize: options.batchSize, entrypoints: [options.entrypoint] });
+  await queries.dequeue({ ownerId: options.ownerId, batchSize: options.batchSize, entrypoints: options.entrypoints });
   await queries.completeJobs({ ownerId: options.ownerId, ids: [7, 11], statuses: ['successful', 'successful'] });
   const [dequeue, complete] = log;
   if (dequeue === undefined || complete === undefined || log.length !== 2) {

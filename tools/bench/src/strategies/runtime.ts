@@ -4,14 +4,15 @@
  */
 import { QueueManager, type Driver } from '@pgqueue/core';
 import { recordError, type Counters } from '../counters.js';
-import type { Strategy } from '../options.js';
-import { ENTRYPOINT } from '../setup.js';
+import type { Strategy, WorkloadName } from '../options.js';
+import { workloadOf } from '../workload.js';
 import { queriesFor } from './index.js';
 
 export interface RuntimeSpec {
   kind: Strategy;
   batchSize: number;
   schema: string;
+  workload: WorkloadName;
 }
 
 /** Long enough for a before+lock worker to flush a buffer that waits on deadlock detection. */
@@ -25,7 +26,7 @@ export async function startQueueRuntimes(spec: RuntimeSpec, drivers: Driver[], c
       batchSize: spec.batchSize,
       completion: { batchSize: spec.batchSize },
     });
-    manager.entrypoint(ENTRYPOINT, async () => {});
+    for (const entrypoint of workloadOf(spec.workload).entrypoints) manager.entrypoint(entrypoint, async () => {});
     manager.on('jobCompleted', () => {
       counters.completed++;
     });
