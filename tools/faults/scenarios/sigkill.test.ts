@@ -10,7 +10,7 @@ import type { WorkerProcess } from '../src/workers.js';
 const WORKERS = 4;
 const JOBS = 10_000;
 /** Enqueued before each kill, so the workers are busy at every kill however fast they drain. */
-const JOBS_PER_KILL = 1_000;
+const JOBS_PER_KILL = 2_000;
 const KILLS = 8;
 const KILL_EVERY_MS = 1_500;
 
@@ -25,9 +25,9 @@ afterAll(async () => {
 it('loses no job and counts every job once while workers are killed and restarted', async () => {
   await scenario.enqueue(JOBS, { ms: 10 });
   const fleet: WorkerProcess[] = await scenario.workersNamed(...Array.from({ length: WORKERS }, (_, i) => `w${i}`));
-  const killed = new Set<string>();
+  /** Each killed worker's owner id, with when it was killed. */
+  const killed = new Map<string, number>();
   const replacements: Promise<WorkerProcess>[] = [];
-  let lastKillAt = 0;
   for (let kill = 0; kill < KILLS; kill++) {
     await scenario.enqueue(JOBS_PER_KILL, { ms: 10 });
     await new Promise((resolve) => setTimeout(resolve, KILL_EVERY_MS));
@@ -35,22 +35,21 @@ it('loses no job and counts every job once while workers are killed and restarte
     await scenario.until('a worker to be up', 60_000, async () => fleet.length > 0);
     const victim = fleet.shift()!;
     await victim.kill();
-    killed.add(victim.ownerId);
-    lastKillAt = Date.now();
+    killed.set(victim.ownerId, Date.now());
     replacements.push(scenario.worker(`w-restart-${kill}`).then((worker) => (fleet.push(worker), worker)));
   }
   await Promise.all(replacements);
   await scenario.drained();
   const verdict = await scenario.verdict({ takeoverAllowed: (takeover) => killed.has(takeover.oldOwner) });
-  // The jobs of the last worker killed are the last to come back, taken over once stale.
-  const lastTakeover = await scenario.db.admin.query<{ at: number | null }>(
-    'SELECT (extract(epoch FROM max(at)) * 1000)::float8 AS at FROM faults_takeovers',
+  // How long after its kill the last of a worker's jobs was taken over, for the slowest.
+  const lastTakeovers = await scenario.db.admin.query<{ owner: string; at: number }>(
+    'SELECT old_owner::text AS owner, (extract(epoch FROM max(at)) * 1000)::float8 AS at FROM faults_takeovers GROUP BY old_owner',
   );
   const shutdown = await scenario.stopAll();
   expect(verdict.takeovers.length, 'jobs orphaned by the kills and taken over').toBeGreaterThan(0);
   scenario.report(verdict, {
-    recoveryMs: Math.max(0, (lastTakeover.rows[0]!.at ?? lastKillAt) - lastKillAt),
+    recoveryMs: Math.max(...lastTakeovers.rows.map((row) => row.at - killed.get(row.owner)!)),
     shutdown,
-    note: `${KILLS} kills of ${WORKERS} workers in ${((KILLS * KILL_EVERY_MS) / 1000).toFixed(0)} s; recovery: the last kill to the last takeover`,
+    note: `${KILLS} kills of ${WORKERS} workers in ${((KILLS * KILL_EVERY_MS) / 1000).toFixed(0)} s; recovery: a kill to the last takeover of its worker's jobs, the slowest`,
   });
 });
