@@ -81,10 +81,6 @@ export class WorkerProcess {
     });
   }
 
-  get pid(): number {
-    return this.child.pid!;
-  }
-
   get running(): boolean {
     return this.alive;
   }
