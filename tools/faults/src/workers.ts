@@ -53,7 +53,7 @@ export class WorkerProcess {
 
   static start(spec: WorkerSpec, label: string): Promise<WorkerProcess> {
     const child = fork(CHILD_SCRIPT, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', 'tsx', ...(spec.memoryEveryMs === undefined ? [] : ['--expose-gc'])],
       env: { ...process.env, TSX_TSCONFIG_PATH: CHILD_TSCONFIG },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
