@@ -4,14 +4,14 @@ import { defineConfig } from 'vitest/config';
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
 // Tests import the workspace packages from source, so `pnpm test` needs no build first.
+export const sourceAliases = [
+  { find: /^@pgqueue\/core\/testing$/, replacement: here('./packages/core/src/testing/index.ts') },
+  { find: /^@pgqueue\/core$/, replacement: here('./packages/core/src/index.ts') },
+  { find: /^@pgqueue\/(pg|postgres-js|pglite|kysely)$/, replacement: here('./packages/$1/src/index.ts') },
+];
+
 export default defineConfig({
-  resolve: {
-    alias: [
-      { find: /^@pgqueue\/core\/testing$/, replacement: here('./packages/core/src/testing/index.ts') },
-      { find: /^@pgqueue\/core$/, replacement: here('./packages/core/src/index.ts') },
-      { find: /^@pgqueue\/(pg|postgres-js|pglite|kysely)$/, replacement: here('./packages/$1/src/index.ts') },
-    ],
-  },
+  resolve: { alias: sourceAliases },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
     testTimeout: 60_000,
