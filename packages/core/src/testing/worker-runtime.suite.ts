@@ -1,5 +1,7 @@
 /** The worker runtime doing its job: draining, concurrency limits, failures and retries, dedupe. */
 import { randomUUID } from 'node:crypto';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
 import { PgQueueError } from '../errors.js';
 import type { Job, JobId } from '../job.js';
@@ -99,6 +101,33 @@ export function runtimeCases(h: WorkerHarness, options: RuntimeCaseOptions): voi
     await waitFor('a vacuum of the jobs table', async () => (await vacuums()) > before);
     await on.qm.stop();
     expect(on.errors).toEqual([]);
+  });
+
+  it('keeps nothing of a job once it ran: no fetch leaves its batch reachable while the worker runs on', async () => {
+    // A Promise.race per fetch against a promise living as long as the worker kept every batch
+    // reachable (0.8 KB a job). The payload buffers are the fetched rows' own.
+    v8.setFlagsFromString('--expose-gc');
+    const collect = runInNewContext('gc') as () => void;
+    const entrypoint = h.fx().entrypoint('collected');
+    const ids = await h.fx().queries.enqueue(Array.from({ length: 60 }, (_, n) => ({ entrypoint, payload: { n } })));
+    const payloads: WeakRef<Uint8Array>[] = [];
+    const worker = await h.worker({ batchSize: 10, pollIntervalMs: 20 });
+    worker.qm.entrypoint(entrypoint, (job) => {
+      if (job.rawPayload !== null) payloads.push(new WeakRef(job.rawPayload));
+    });
+    void worker.run();
+    await waitFor('every job to run', () => payloads.length === ids.length);
+    // What the worker still references (its last batch, at most) may stay; 6 batches must not.
+    const reachable = () => payloads.filter((payload) => payload.deref() !== undefined).length;
+    let left = ids.length;
+    for (let i = 0; i < 40 && left > 10; i++) {
+      await sleep(50);
+      collect();
+      left = reachable();
+    }
+    expect(left).toBeLessThanOrEqual(10);
+    await worker.qm.stop();
+    expect(worker.errors).toEqual([]);
   });
 
   it('keeps a concurrency limit of 2, observed inside the handlers, while 4 workers serve the entrypoint', async () => {

@@ -113,9 +113,10 @@ export class QueueManager {
   private abortedAt: number | undefined;
   /** Cleared once shutdown stops waiting for handlers: the buffer is about to be flushed for the last time. */
   private acceptingOutcomes = true;
-  /** Resolved by the first stop(): a fetch under way is not waited for. */
-  private readonly stopRequested: Promise<void>;
-  private requestStop!: () => void;
+  /** Set by the first stop(): a fetch under way is not waited for. */
+  private stopRequested = false;
+  /** Ends the wait for the fetch under way, while there is one. */
+  private interruptFetch: (() => void) | undefined;
   /** When the final writes of a stopping worker must be over (epoch ms); statements get what is left. */
   private finalDeadline: number | undefined;
   /** Whether a fetch is under way; jobs completed or held meanwhile are noted in `removedDuringFetch`. */
@@ -132,9 +133,6 @@ export class QueueManager {
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
     this.options = resolveOptions(options);
-    this.stopRequested = new Promise((resolve) => {
-      this.requestStop = resolve;
-    });
     this.ownerId = this.options.ownerId;
     this.queries =
       options.queries ??
@@ -295,7 +293,8 @@ export class QueueManager {
       return;
     }
     if (this.state === 'running') this.state = 'stopping';
-    this.requestStop();
+    this.stopRequested = true;
+    this.interruptFetch?.();
     if (this.state === 'stopping') {
       this.scheduleAbort(timeoutMs);
       this.wakeup.wake();
@@ -350,7 +349,7 @@ export class QueueManager {
       this.fetching = true;
       try {
         const fetching = this.fetch(size);
-        const fetched = await Promise.race([fetching, this.stopRequested.then(() => undefined)]);
+        const fetched = await this.untilStopped(fetching);
         if (fetched === undefined) {
           // Stopping: a fetch that answers late gives its jobs straight back, if still in time.
           fetching.then(
@@ -392,6 +391,21 @@ export class QueueManager {
       settledAndEmpty = false;
       await this.wakeup.wait(this.options.pollIntervalMs);
     }
+  }
+
+  /**
+   * The fetch's jobs, or undefined as soon as stop() is called. Not a Promise.race against one
+   * promise that lives as long as the worker: each race leaves a reaction on it that keeps its
+   * batch alive, and the heap grew by 0.8 KB per job run (120 MB after 150,000 jobs).
+   */
+  private untilStopped(fetching: Promise<Job[]>): Promise<Job[] | undefined> {
+    if (this.stopRequested) return Promise.resolve(undefined);
+    return new Promise<Job[] | undefined>((resolve, reject) => {
+      this.interruptFetch = () => resolve(undefined);
+      fetching.then(resolve, reject);
+    }).finally(() => {
+      this.interruptFetch = undefined;
+    });
   }
 
   private fetch(size: number): Promise<Job[]> {
