@@ -43,19 +43,21 @@ export async function startFleet(spec: GroupSpec, processes: number, connector: 
   };
 }
 
-function childScript(): { path: string; execArgv: string[] } {
+function childScript(): { path: string; execArgv: string[]; env: NodeJS.ProcessEnv } {
   const url = new URL(import.meta.url);
-  // Under vitest the sources run as TypeScript: the child then needs tsx to load them.
+  // Under vitest the sources run as TypeScript: the child then needs tsx to load them, and the
+  // workspace packages from their sources too (a fresh clone has no build when `pnpm test` runs).
   const typescript = url.pathname.endsWith('.ts');
   return {
     path: fileURLToPath(new URL(typescript ? './process-worker.ts' : './process-worker.js', url)),
     execArgv: typescript ? ['--import', 'tsx'] : [],
+    env: typescript ? { ...process.env, TSX_TSCONFIG_PATH: fileURLToPath(new URL('../tsconfig.child.json', url)) } : process.env,
   };
 }
 
 function startChild(spec: GroupSpec): Promise<WorkerGroup> {
-  const { path, execArgv } = childScript();
-  const child: ChildProcess = fork(path, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { path, execArgv, env } = childScript();
+  const child: ChildProcess = fork(path, [], { execArgv, env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let latest = emptyCounters();
   let onStopped: ((counters: Counters) => void) | undefined;
   let onFailed: ((error: Error) => void) | undefined;
