@@ -2,14 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DRIVER_SPECIFICATION_VERSION, Queries, type Driver, type SqlParam } from '@pgqueue/core';
 import { countPgbenchErrors, pgbenchArgs, planCeiling, withoutPassword } from '../src/ceiling/pgbench.js';
 import { pgbenchScript, scriptVariables } from '../src/ceiling/script.js';
 import { emptyCounters } from '../src/counters.js';
-import { createConnector, dropSchema, resetSchema, type Connector } from '../src/setup.js';
 import { recordRawStatements } from '../src/strategies/raw.js';
 import { MIXED_ENTRYPOINTS, workloadOf } from '../src/workload.js';
+import { usePgliteSchema } from './pglite-schema.js';
 
 const SCHEMA = 'pgq_bench_ceiling';
 
@@ -136,24 +136,10 @@ describe('pgbench script of the ceiling', () => {
 });
 
 describe('pgbench script, its SQL run on PGlite', () => {
-  let connector: Connector;
-  let driver: Driver;
-  let queries: Queries;
-
-  beforeAll(async () => {
-    connector = await createConnector('pglite', undefined);
-    driver = await connector.open();
-    await resetSchema(driver, SCHEMA);
-    queries = new Queries(driver, { schema: SCHEMA });
-  });
-  afterAll(async () => {
-    await dropSchema(driver, SCHEMA);
-    await driver.close();
-    await connector.close();
-  });
+  const db = usePgliteSchema(SCHEMA);
 
   it('one pass dequeues a batch and completes exactly it; an empty queue gives an empty completion', async () => {
-    await queries.enqueue(workloadOf('mixed').batch(25));
+    await db.queries.enqueue(workloadOf('mixed').batch(25));
     const statements = await recordRawStatements({ schema: SCHEMA, entrypoints: MIXED_ENTRYPOINTS, ownerId: randomUUID(), batchSize: 10 });
     const script = pgbenchScript(statements);
     // The script's commands: the dequeue up to \gset, then \if on its count, the completion under \else.
@@ -164,10 +150,10 @@ describe('pgbench script, its SQL run on PGlite', () => {
     expect(lines.at(-2)).toBe('\\endif');
     const second = lines.slice(gset + 4, -2).join('\n').replace(/;$/, '');
     const pass = async (): Promise<{ ids: string; completed: number }> => {
-      const { rows } = await driver.query<{ cp_ids: string; cp_statuses: string; cp_count: string | number }>(substitute(first, script.variables));
+      const { rows } = await db.driver.query<{ cp_ids: string; cp_statuses: string; cp_count: string | number }>(substitute(first, script.variables));
       const row = rows[0]!;
       if (Number(row.cp_count) === 0) return { ids: row.cp_ids, completed: 0 };
-      const done = await driver.query(substitute(second, { ...script.variables, cp_ids: row.cp_ids, cp_statuses: row.cp_statuses }));
+      const done = await db.driver.query(substitute(second, { ...script.variables, cp_ids: row.cp_ids, cp_statuses: row.cp_statuses }));
       // The wrapper builds the same array literals as the raw loop, so the completion gets the parameters it would.
       expect(row.cp_statuses).toBe(statements.completeParams(row.cp_ids.slice(1, -1).split(',').filter(Boolean))[1] as SqlParam);
       return { ids: row.cp_ids, completed: done.rows.length };
@@ -176,7 +162,7 @@ describe('pgbench script, its SQL run on PGlite', () => {
     expect((await pass()).completed).toBe(10);
     expect((await pass()).completed).toBe(5);
     expect(await pass()).toEqual({ ids: '{}', completed: 0 });
-    const totals = await queries.statisticsTotals();
+    const totals = await db.queries.statisticsTotals();
     expect(totals.reduce((sum, t) => sum + t.count, 0)).toBe(25);
     expect(new Set(totals.map((t) => t.entrypoint))).toEqual(new Set(MIXED_ENTRYPOINTS));
   });

@@ -1,32 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Queries, type Driver } from '@pgqueue/core';
-import { createConnector, resetSchema, dropSchema, ENTRYPOINT, type Connector } from '../src/setup.js';
+import { describe, expect, it } from 'vitest';
+import { ENTRYPOINT } from '../src/setup.js';
 import { jobBatch } from '../src/producer.js';
 import { AdvisoryLockCompletionQueries, PerJobCompletionQueries } from '../src/strategies/before.js';
 import { recordRawStatements, runRawLoop } from '../src/strategies/raw.js';
 import { emptyCounters, recordError, sqlStateIn } from '../src/counters.js';
+import { usePgliteSchema } from './pglite-schema.js';
 
 const SCHEMA = 'pgq_bench_strategies';
 
 describe('completion strategies on PGlite', () => {
-  let connector: Connector;
-  let driver: Driver;
-  let queries: Queries;
+  const db = usePgliteSchema(SCHEMA);
 
-  beforeAll(async () => {
-    connector = await createConnector('pglite', undefined);
-    driver = await connector.open();
-    await resetSchema(driver, SCHEMA);
-    queries = new Queries(driver, { schema: SCHEMA });
-  });
-  afterAll(async () => {
-    await dropSchema(driver, SCHEMA);
-    await driver.close();
-    await connector.close();
-  });
-
-  const completedTotal = async () => (await queries.statisticsTotals()).reduce((sum, t) => sum + t.count, 0);
+  const completedTotal = async () => (await db.queries.statisticsTotals()).reduce((sum, t) => sum + t.count, 0);
 
   for (const [name, Strategy] of [
     ['per-job loop', PerJobCompletionQueries],
@@ -34,9 +20,9 @@ describe('completion strategies on PGlite', () => {
   ] as const) {
     it(`${name}: completes exactly the jobs the owner holds and counts them in statistics`, async () => {
       const before = await completedTotal();
-      await queries.enqueue(jobBatch(6));
+      await db.queries.enqueue(jobBatch(6));
       const owner = randomUUID();
-      const strategy = new Strategy(driver, { schema: SCHEMA });
+      const strategy = new Strategy(db.driver, { schema: SCHEMA });
       const jobs = await strategy.dequeue({ ownerId: owner, batchSize: 6, entrypoints: [ENTRYPOINT] });
       expect(jobs).toHaveLength(6);
       const ids = jobs.map((job) => job.id);
@@ -48,17 +34,17 @@ describe('completion strategies on PGlite', () => {
       });
       expect(done).toEqual(ids);
       expect(await completedTotal()).toBe(before + 6);
-      expect(await queries.queueSize()).toEqual([]);
+      expect(await db.queries.queueSize()).toEqual([]);
     });
   }
 
   it('raw loop: drives the core statements and completes through them', async () => {
     const before = await completedTotal();
-    await queries.enqueue(jobBatch(25));
+    await db.queries.enqueue(jobBatch(25));
     const statements = await recordRawStatements({ schema: SCHEMA, entrypoints: [ENTRYPOINT], ownerId: randomUUID(), batchSize: 10 });
     expect(statements.dequeue.text).toContain(`"${SCHEMA}"`);
     const counters = emptyCounters();
-    await runRawLoop(driver, statements, counters, () => counters.completed >= 25);
+    await runRawLoop(db.driver, statements, counters, () => counters.completed >= 25);
     expect(counters).toMatchObject({ completed: 25, deadlocks: 0, errors: 0 });
     expect(await completedTotal()).toBe(before + 25);
   });
