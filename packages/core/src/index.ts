@@ -7,12 +7,36 @@ export {
   SCHEMA_VERSION,
   getInstallSql,
   getUninstallSql,
+  getUpgradeSql,
   installSchema,
   uninstallSchema,
+  upgradeSchema,
   verifySchema,
   type InstallResult,
   type SchemaReport,
+  type UpgradeResult,
+  type UpgradeSqlOptions,
 } from './schema.js';
+export type { SchemaStep } from './sql/upgrades.js';
+export { pruneStatistics, type PruneStatisticsOptions, type PruneStatisticsResult } from './statistics.js';
+export {
+  collectQueueMetrics,
+  createMetricsHandler,
+  renderPrometheus,
+  DEFAULT_METRICS_WINDOW_MS,
+  PROMETHEUS_CONTENT_TYPE,
+  type MetricsHandlerOptions,
+  type MetricsOptions,
+  type QueueMetrics,
+} from './metrics/prometheus.js';
+export {
+  listJobs,
+  queueOverview,
+  throughput,
+  type ListJobsOptions,
+  type QueueOverviewRow,
+  type ThroughputRow,
+} from './monitoring.js';
 export {
   COMPLETION_STATUSES,
   jsonPayload,

@@ -22,3 +22,24 @@ WHERE $1::float8 IS NULL OR s.created >= to_timestamp($1::float8 / 1000)
 GROUP BY s.entrypoint, s.status
 ORDER BY s.entrypoint, s.status`;
 }
+
+/**
+ * Deletes up to $2 statistics rows older than $1 (epoch ms), oldest first, through the index on
+ * created (schema version 2); returns how many. pruneStatistics repeats it until a batch comes
+ * back short, so each transaction stays short whatever the backlog. Completions only upsert the
+ * current second's rows, so a prune of old rows never waits on them, nor they on it.
+ */
+export function pruneStatisticsSql(n: Names): string {
+  return `WITH doomed AS (
+  SELECT s.id FROM ${n.statistics} s WHERE s.created < to_timestamp($1::float8 / 1000) ORDER BY s.created LIMIT $2::integer
+),
+deleted AS (
+  DELETE FROM ${n.statistics} s USING doomed WHERE s.id = doomed.id RETURNING 1
+)
+SELECT count(*)::integer AS count FROM deleted`;
+}
+
+/** The server's clock, epoch ms: cutoffs are taken on the clock that stamps the rows. */
+export function serverNowSql(): string {
+  return `SELECT (extract(epoch FROM now()) * 1000)::float8 AS nowms`;
+}
