@@ -17,7 +17,7 @@ export {
   type UpgradeResult,
   type UpgradeSqlOptions,
 } from './schema.js';
-export type { SchemaStep } from './sql/upgrades.js';
+export { SCHEMA_STEPS, type SchemaStep } from './sql/upgrades.js';
 export { pruneStatistics, type PruneStatisticsOptions, type PruneStatisticsResult } from './statistics.js';
 export {
   collectQueueMetrics,
