@@ -48,11 +48,18 @@ export async function pruneStatistics(db: Queryable, options: PruneStatisticsOpt
     if (validDate) cutoffMs = olderThan.getTime();
     else cutoffMs = parseNumber((await db.query<{ nowms: number }>(serverNowSql())).rows[0]!.nowms) - (olderThan as number);
     let deleted = 0;
+    // The text of a timestamptz round-trips exactly, where epoch milliseconds would lose microseconds.
+    let from: string | null = null;
     for (;;) {
-      const { rows } = await db.query<{ count: number }>(pruneStatisticsSql(n), [String(cutoffMs), String(batchSize)]);
+      const { rows } = await db.query<{ count: number; last: string | null }>(pruneStatisticsSql(n), [
+        String(cutoffMs),
+        String(batchSize),
+        from,
+      ]);
       const count = parseNumber(rows[0]?.count ?? 0);
       deleted += count;
       if (count < batchSize) break;
+      from = rows[0]!.last;
     }
     return { deleted, cutoff: new Date(cutoffMs) };
   } catch (error) {
