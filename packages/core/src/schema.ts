@@ -37,12 +37,16 @@ export interface InstallResult {
 
 /**
  * Creates the pgqueue objects (and the PostgreSQL schema, when one is named) in one transaction.
- * Safe to call on every start: an existing, complete installation is left as it is, one at an
- * older version is upgraded (upgradeSchema), and a partial one is reported rather than patched over.
+ * Safe to call on every start: an existing, complete installation is left as it is (also one a
+ * newer release installed), one at an older version is upgraded (upgradeSchema), and a partial one
+ * is reported rather than patched over.
  */
 export async function installSchema(db: Queryable, options: SchemaOptions = {}): Promise<InstallResult> {
   const { report, baseObjectsPresent } = await inspectSchema(db, resolveNames(options), SCHEMA_STEPS, SCHEMA_VERSION);
   if (report.installed) return { created: false };
+  // Installed by a newer release: steps only add, so this release runs on it as it is (a rollback
+  // of the code must not fail on start). upgradeSchema and verify still say it is newer.
+  if (report.version !== undefined && report.version > SCHEMA_VERSION && baseObjectsPresent === 5) return { created: false };
   if (report.version !== undefined) {
     // Older (upgraded here) or newer (upgradeSchema says so); a problem besides the version stays a problem.
     const { fromVersion } = await runUpgrade(db, options, SCHEMA_STEPS);

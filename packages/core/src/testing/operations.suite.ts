@@ -188,6 +188,8 @@ export function runOperationsSuite(target: ConformanceTarget): void {
           message: expect.stringContaining('newer than this library'),
         });
         expect((await verifySchema(driver, { schema: newer })).problems).toEqual([expect.stringContaining('newer than this library')]);
+        // A rolled-back release still starts on it: installSchema leaves it alone.
+        expect(await installSchema(driver, { schema: newer })).toEqual({ created: false });
       });
 
       describe('the step machinery, on a test-only step list', () => {
