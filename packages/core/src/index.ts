@@ -32,8 +32,10 @@ export {
 export {
   listJobs,
   queueOverview,
+  summarizeByStatus,
   throughput,
   type ListJobsOptions,
+  type StatusSummary,
   type QueueOverviewRow,
   type ThroughputRow,
 } from './monitoring.js';

@@ -70,6 +70,31 @@ export async function queueOverview(db: Queryable, options: SchemaOptions = {}):
   }));
 }
 
+export interface StatusSummary {
+  entrypoint: string;
+  status: JobStatus;
+  count: number;
+  oldestAgeSeconds: number;
+  /** Due queued jobs, and how long the longest-waiting of them has waited (0 for other statuses). */
+  due: number;
+  oldestDueWaitSeconds: number;
+}
+
+/** The overview's rows folded over priority: one per entrypoint and status, in the overview's order. */
+export function summarizeByStatus(rows: readonly QueueOverviewRow[]): StatusSummary[] {
+  const summaries = new Map<string, StatusSummary>();
+  for (const row of rows) {
+    const key = `${row.entrypoint}\u0000${row.status}`;
+    const summary = summaries.get(key) ?? { entrypoint: row.entrypoint, status: row.status, count: 0, oldestAgeSeconds: 0, due: 0, oldestDueWaitSeconds: 0 };
+    summary.count += row.count;
+    summary.oldestAgeSeconds = Math.max(summary.oldestAgeSeconds, row.oldestAgeSeconds);
+    summary.due += row.due;
+    summary.oldestDueWaitSeconds = Math.max(summary.oldestDueWaitSeconds, row.oldestDueWaitSeconds);
+    summaries.set(key, summary);
+  }
+  return [...summaries.values()];
+}
+
 /** Jobs completed per entrypoint and status within the last `windowMs` (server clock), from the statistics. */
 export async function throughput(db: Queryable, options: SchemaOptions & { windowMs: number }): Promise<ThroughputRow[]> {
   const windowMs = options?.windowMs;

@@ -51,7 +51,7 @@ export async function pruneStatistics(db: Queryable, options: PruneStatisticsOpt
     // The text of a timestamptz round-trips exactly, where epoch milliseconds would lose microseconds.
     let from: string | null = null;
     for (;;) {
-      const { rows } = await db.query<{ count: number; last: string | null }>(pruneStatisticsSql(n), [
+      const { rows }: { rows: { count: number; last: string | null }[] } = await db.query(pruneStatisticsSql(n), [
         String(cutoffMs),
         String(batchSize),
         from,

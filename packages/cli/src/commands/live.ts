@@ -1,7 +1,7 @@
 /** pgq top (a live terminal view) and pgq metrics (a Prometheus endpoint): the commands that keep running. */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createMetricsHandler, listJobs, queueOverview, throughput, type Driver, type SchemaOptions } from '@pgqueue/core';
+import { createMetricsHandler, listJobs, queueOverview, summarizeByStatus, throughput, type Driver, type SchemaOptions } from '@pgqueue/core';
 import type { Command } from 'commander';
 import { withConnection } from '../context.js';
 import { CliError, EXIT, usageError } from '../exit-codes.js';
@@ -33,21 +33,14 @@ async function frame(driver: Driver, schemaOptions: SchemaOptions, jobsTable: st
     throughput(driver, { ...schemaOptions, windowMs }),
     listJobs(driver, { ...schemaOptions, statuses: ['picked'], limit: 1000 }),
   ]);
-  const byStatus = new Map<string, { entrypoint: string; status: string; count: number; oldest: number }>();
-  for (const row of overview) {
-    const key = `${row.entrypoint}\u0000${row.status}`;
-    const entry = byStatus.get(key) ?? { entrypoint: row.entrypoint, status: row.status, count: 0, oldest: 0 };
-    entry.count += row.count;
-    entry.oldest = Math.max(entry.oldest, row.oldestAgeSeconds);
-    byStatus.set(key, entry);
-  }
+  const byStatus = summarizeByStatus(overview);
   const now = Date.now();
   const longest = running.sort((a, b) => a.heartbeatAt.getTime() - b.heartbeatAt.getTime()).slice(0, RUNNING_SHOWN);
   const lines = [
     `pgq top  ${jobsTable}  ${new Date(now).toISOString()}  (q or Ctrl-C to quit)`,
     '',
     'QUEUE',
-    byStatus.size === 0 ? '  empty' : table(['ENTRYPOINT', 'STATUS', 'JOBS', 'OLDEST'], [...byStatus.values()].map((e) => [e.entrypoint, e.status, e.count, formatSeconds(e.oldest)])),
+    byStatus.length === 0 ? '  empty' : table(['ENTRYPOINT', 'STATUS', 'JOBS', 'OLDEST'], byStatus.map((e) => [e.entrypoint, e.status, e.count, formatSeconds(e.oldestAgeSeconds)])),
     '',
     `THROUGHPUT (last ${formatSeconds(windowMs / 1000)})`,
     recent.length === 0 ? '  none' : table(['ENTRYPOINT', 'STATUS', 'JOBS', 'JOBS/S'], recent.map((r) => [r.entrypoint, r.status, r.count, Number(r.perSecond.toFixed(2))])),

@@ -10,8 +10,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Queryable } from '../driver.js';
-import type { CompletionStatus, JobStatus } from '../job.js';
-import { queueOverview, throughput, type QueueOverviewRow, type ThroughputRow } from '../monitoring.js';
+import type { CompletionStatus } from '../job.js';
+import { queueOverview, summarizeByStatus, throughput, type QueueOverviewRow, type ThroughputRow } from '../monitoring.js';
 import type { SchemaOptions } from '../names.js';
 import { verifySchema } from '../schema.js';
 
@@ -70,22 +70,8 @@ function formatValue(value: number): string {
 
 /** The metrics in the Prometheus text exposition format (version 0.0.4). */
 export function renderPrometheus(metrics: QueueMetrics): string {
-  const byEntrypointStatus = new Map<string, { entrypoint: string; status: JobStatus; count: number; oldest: number }>();
-  const due = new Map<string, { count: number; wait: number }>();
-  for (const row of metrics.overview) {
-    const key = `${row.entrypoint}\u0000${row.status}`;
-    const entry = byEntrypointStatus.get(key) ?? { entrypoint: row.entrypoint, status: row.status, count: 0, oldest: 0 };
-    entry.count += row.count;
-    entry.oldest = Math.max(entry.oldest, row.oldestAgeSeconds);
-    byEntrypointStatus.set(key, entry);
-    if (row.status === 'queued') {
-      const d = due.get(row.entrypoint) ?? { count: 0, wait: 0 };
-      d.count += row.due;
-      d.wait = Math.max(d.wait, row.oldestDueWaitSeconds);
-      due.set(row.entrypoint, d);
-    }
-  }
-  const groups = [...byEntrypointStatus.values()];
+  const groups = summarizeByStatus(metrics.overview);
+  const queued = groups.filter((g) => g.status === 'queued');
   const families: Family[] = [
     {
       name: 'pgqueue_jobs',
@@ -95,17 +81,17 @@ export function renderPrometheus(metrics: QueueMetrics): string {
     {
       name: 'pgqueue_oldest_job_age_seconds',
       help: 'Seconds since the oldest job of this entrypoint and status was enqueued.',
-      samples: groups.map((g) => ({ labels: { entrypoint: g.entrypoint, status: g.status }, value: g.oldest })),
+      samples: groups.map((g) => ({ labels: { entrypoint: g.entrypoint, status: g.status }, value: g.oldestAgeSeconds })),
     },
     {
       name: 'pgqueue_due_jobs',
       help: 'Queued jobs that are due now (not delayed into the future), per entrypoint.',
-      samples: [...due].map(([entrypoint, d]) => ({ labels: { entrypoint }, value: d.count })),
+      samples: queued.map((g) => ({ labels: { entrypoint: g.entrypoint }, value: g.due })),
     },
     {
       name: 'pgqueue_oldest_due_job_wait_seconds',
       help: 'Seconds the longest-waiting due job of this entrypoint has been due without being picked.',
-      samples: [...due].map(([entrypoint, d]) => ({ labels: { entrypoint }, value: d.wait })),
+      samples: queued.map((g) => ({ labels: { entrypoint: g.entrypoint }, value: g.oldestDueWaitSeconds })),
     },
     {
       name: 'pgqueue_completed_jobs_per_second',
