@@ -12,7 +12,6 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver, Queryable } from '../driver.js';
-import { PgQueueError } from '../errors.js';
 import { createMetricsHandler, PROMETHEUS_CONTENT_TYPE } from '../metrics/prometheus.js';
 import { listJobs, queueOverview, throughput } from '../monitoring.js';
 import { resolveNames } from '../names.js';
@@ -481,8 +480,8 @@ export function parseExposition(text: string): Map<string, number> {
     }
     if (/^# HELP [a-zA-Z_:][a-zA-Z0-9_:]* .+$/.test(line)) continue;
     const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})? (\S+)$/.exec(line);
-    if (sample === null) throw new PgQueueError('INVALID_ARGUMENT', `not an exposition-format line: ${line}`);
-    if (!declared.has(sample[1]!)) throw new PgQueueError('INVALID_ARGUMENT', `sample before its TYPE line: ${line}`);
+    if (sample === null) throw new Error(`not an exposition-format line: ${line}`);
+    if (!declared.has(sample[1]!)) throw new Error(`sample before its TYPE line: ${line}`);
     samples.set(`${sample[1]}${sample[2] ?? ''}`, Number(sample[3]));
   }
   return samples;
