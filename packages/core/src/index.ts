@@ -7,12 +7,38 @@ export {
   SCHEMA_VERSION,
   getInstallSql,
   getUninstallSql,
+  getUpgradeSql,
   installSchema,
   uninstallSchema,
+  upgradeSchema,
   verifySchema,
   type InstallResult,
   type SchemaReport,
+  type UpgradeResult,
+  type UpgradeSqlOptions,
 } from './schema.js';
+export { SCHEMA_STEPS, type SchemaStep } from './sql/upgrades.js';
+export { pruneStatistics, type PruneStatisticsOptions, type PruneStatisticsResult } from './statistics.js';
+export {
+  collectQueueMetrics,
+  createMetricsHandler,
+  renderPrometheus,
+  DEFAULT_METRICS_WINDOW_MS,
+  PROMETHEUS_CONTENT_TYPE,
+  type MetricsHandlerOptions,
+  type MetricsOptions,
+  type QueueMetrics,
+} from './metrics/prometheus.js';
+export {
+  listJobs,
+  queueOverview,
+  summarizeByStatus,
+  throughput,
+  type ListJobsOptions,
+  type StatusSummary,
+  type QueueOverviewRow,
+  type ThroughputRow,
+} from './monitoring.js';
 export {
   COMPLETION_STATUSES,
   jsonPayload,

@@ -23,8 +23,10 @@ export interface Names {
   status: string;
   entrypoints: string;
   dequeueFunction: string;
+  /** One row per periodic fleet task (statistics pruning): the worker that claims it runs it. */
+  maintenance: string;
   /** Unqualified names, for catalog lookups. */
-  raw: { jobs: string; statistics: string; status: string; entrypoints: string; dequeueFunction: string };
+  raw: { jobs: string; statistics: string; status: string; entrypoints: string; dequeueFunction: string; maintenance: string };
   channel: string;
 }
 
@@ -68,6 +70,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     status: `${prefix}pgqueuer_status`,
     entrypoints: `${prefix}pgqueuer_entrypoint_lock`,
     dequeueFunction: `${prefix}pgqueuer_dequeue`,
+    maintenance: `${prefix}pgqueuer_maintenance`,
   };
   const qualify = (name: string) => (schema === undefined ? `"${name}"` : `"${schema}"."${name}"`);
   return {
@@ -78,6 +81,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     status: qualify(raw.status),
     entrypoints: qualify(raw.entrypoints),
     dequeueFunction: qualify(raw.dequeueFunction),
+    maintenance: qualify(raw.maintenance),
     raw,
     channel,
   };

@@ -1,11 +1,14 @@
-/** Install, uninstall and verify the pgqueue schema; the SQL is also available without connecting. */
+/** Install, uninstall, verify and upgrade the pgqueue schema; the SQL is also available without connecting. */
 import type { Queryable } from './driver.js';
 import { PgQueueError, toPgQueueError } from './errors.js';
 import { resolveNames, type SchemaOptions } from './names.js';
-import { JOB_COLUMNS, SCHEMA_MARKER, SCHEMA_VERSION, STATISTICS_COLUMNS, installSql, uninstallSql } from './sql/schema.js';
-import { verifyParams, verifySql } from './sql/verify.js';
+import { inspectSchema, type SchemaReport } from './schema-inspect.js';
+import { SCHEMA_VERSION, installSql, uninstallSql } from './sql/schema.js';
+import { SCHEMA_STEPS } from './sql/upgrades.js';
+import { runUpgrade } from './upgrade.js';
 
-export { SCHEMA_VERSION };
+export { SCHEMA_VERSION, type SchemaReport };
+export { getUpgradeSql, upgradeSchema, type UpgradeResult, type UpgradeSqlOptions } from './upgrade.js';
 
 /** The DDL that installSchema runs, for review or for a migration tool. */
 export function getInstallSql(options: SchemaOptions = {}): string {
@@ -17,83 +20,47 @@ export function getUninstallSql(options: SchemaOptions = {}): string {
   return uninstallSql(resolveNames(options));
 }
 
-export interface SchemaReport {
-  /** Every object is present with the expected columns. */
-  installed: boolean;
-  /** The installed schema version, when the marker is there. */
-  version: number | undefined;
-  /** What is missing or different, in words. Empty when installed. */
-  problems: string[];
-}
-
-interface VerifyRow {
-  status: boolean;
-  jobs: boolean;
-  statistics: boolean;
-  entrypoints: boolean;
-  dequeue: boolean;
-  marker: string | null;
-  jobcolumns: string | null;
-  statisticscolumns: string | null;
-}
-
-function parseNameArray(text: string | null): string[] {
-  return text === null ? [] : text.replace(/^\{|\}$/g, '').split(',').filter(Boolean);
-}
-
-/** Reads the catalog and reports which pgqueue objects are missing. Changes nothing. */
+/**
+ * Reads the catalog and reports which pgqueue objects are missing, the installed version and
+ * the steps upgradeSchema would run. Changes nothing.
+ */
 export async function verifySchema(db: Queryable, options: SchemaOptions = {}): Promise<SchemaReport> {
-  return (await inspect(db, options)).report;
-}
-
-async function inspect(
-  db: Queryable,
-  options: SchemaOptions,
-): Promise<{ report: SchemaReport; objectsPresent: number }> {
-  const n = resolveNames(options);
-  let row: VerifyRow | undefined;
-  try {
-    ({ rows: [row] } = await db.query<VerifyRow>(verifySql(), verifyParams(n)));
-  } catch (error) {
-    throw toPgQueueError(error, { operation: 'verifySchema' });
-  }
-  if (row === undefined) throw new PgQueueError('DATABASE_ERROR', 'verifySchema: the catalog query returned no row');
-  const problems: string[] = [];
-  if (!row.status) problems.push(`type ${n.status} is missing`);
-  if (!row.jobs) problems.push(`table ${n.jobs} is missing`);
-  if (!row.statistics) problems.push(`table ${n.statistics} is missing`);
-  if (!row.entrypoints) problems.push(`table ${n.entrypoints} is missing`);
-  if (!row.dequeue) problems.push(`function ${n.dequeueFunction} is missing`);
-  if (row.jobs) {
-    const have = new Set(parseNameArray(row.jobcolumns));
-    for (const column of JOB_COLUMNS) if (!have.has(column)) problems.push(`column ${n.jobs}.${column} is missing`);
-  }
-  if (row.statistics) {
-    const have = new Set(parseNameArray(row.statisticscolumns));
-    for (const column of STATISTICS_COLUMNS) {
-      if (!have.has(column)) problems.push(`column ${n.statistics}.${column} is missing`);
-    }
-  }
-  const version = row.marker?.startsWith('pgqueue schema ') ? Number(row.marker.slice('pgqueue schema '.length)) : undefined;
-  if (row.jobs && version === undefined) problems.push(`table ${n.jobs} has no "${SCHEMA_MARKER}" marker`);
-  const objectsPresent = [row.status, row.jobs, row.statistics, row.entrypoints, row.dequeue].filter(Boolean).length;
-  return { report: { installed: problems.length === 0, version, problems }, objectsPresent };
+  return (await inspectSchema(db, resolveNames(options), SCHEMA_STEPS, SCHEMA_VERSION)).report;
 }
 
 export interface InstallResult {
   /** False when the schema was already installed and nothing was run. */
   created: boolean;
+  /** The version an existing schema was upgraded from, when installSchema upgraded it. */
+  upgradedFrom?: number;
 }
 
 /**
  * Creates the pgqueue objects (and the PostgreSQL schema, when one is named) in one transaction.
- * Safe to call on every start: an existing, complete installation is left as it is; a partial
- * one is reported rather than patched over.
+ * Safe to call on every start: an existing, complete installation is left as it is (also one a
+ * newer release installed), one at an older version is upgraded (upgradeSchema), and a partial one
+ * is reported rather than patched over.
  */
 export async function installSchema(db: Queryable, options: SchemaOptions = {}): Promise<InstallResult> {
-  const { report, objectsPresent } = await inspect(db, options);
+  const { report, baseObjectsPresent } = await inspectSchema(db, resolveNames(options), SCHEMA_STEPS, SCHEMA_VERSION);
   if (report.installed) return { created: false };
-  if (objectsPresent > 0) {
+  // Installed by a newer release: steps only add, so this release runs on it as it is (a rollback
+  // of the code must not fail on start). upgradeSchema and verify still say it is newer.
+  if (report.version !== undefined && report.version > SCHEMA_VERSION && baseObjectsPresent === 5) return { created: false };
+  if (report.version !== undefined) {
+    // Older (upgraded here) or newer (upgradeSchema says so); a problem besides the version stays a problem.
+    const { fromVersion } = await runUpgrade(db, options, SCHEMA_STEPS);
+    const after = await verifySchema(db, options);
+    if (!after.installed) {
+      throw new PgQueueError(
+        'SCHEMA_NOT_INSTALLED',
+        `pgqueue installSchema: the pgqueue installation is incomplete (${after.problems.join('; ')}). ` +
+          `Remove it with uninstallSchema (this deletes its jobs) or repair it by hand, then install again.`,
+      );
+    }
+    return { created: false, upgradedFrom: fromVersion };
+  }
+  if (baseObjectsPresent > 0) {
     throw new PgQueueError(
       'SCHEMA_NOT_INSTALLED',
       `pgqueue installSchema: a partial pgqueue installation exists (${report.problems.join('; ')}). ` +

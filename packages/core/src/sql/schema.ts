@@ -3,10 +3,13 @@
  * The indexes match the statements in this folder one to one (see each statement's comment).
  */
 import type { Names } from '../names.js';
+import { BASE_SCHEMA_VERSION, SCHEMA_STEPS, checkSteps, markerSql, targetVersion } from './upgrades.js';
 
-/** Written into the jobs table comment so verify (and later upgrades) can tell what is installed. */
-export const SCHEMA_VERSION = 1;
-export const SCHEMA_MARKER = `pgqueue schema ${SCHEMA_VERSION}`;
+/**
+ * The version this library installs and upgrades to: version 1 (below) and then every step of
+ * sql/upgrades.ts. Written into the jobs table comment, which is how verify and upgrade read it.
+ */
+export const SCHEMA_VERSION = targetVersion(checkSteps(SCHEMA_STEPS));
 
 export const JOB_STATUSES = ['queued', 'picked', 'successful', 'exception', 'canceled', 'deleted', 'failed'] as const;
 
@@ -30,13 +33,29 @@ export const JOB_COLUMNS = [
 ] as const;
 export const STATISTICS_COLUMNS = ['id', 'created', 'count', 'priority', 'time_in_queue', 'status', 'entrypoint'] as const;
 
+/**
+ * The whole DDL of the current version: version 1, then every upgrade step, then the marker.
+ * Every part is guarded (IF NOT EXISTS, CREATE OR REPLACE), so an installer that waited on the
+ * lock behind another changes nothing.
+ */
 export function installSql(n: Names): string {
+  const steps = SCHEMA_STEPS.map((step) => `-- version ${step.version}: ${step.description}\n${step.sql(n)}\n`).join('\n');
+  return `${baseSql(n)}\n${steps}\n${markerSql(n, SCHEMA_VERSION)}\n`;
+}
+
+/** The advisory lock installers and upgraders of one installation take turns on (transaction-scoped). */
+export function installLockSql(n: Names): string {
+  return `SELECT pg_advisory_xact_lock(hashtext('pgqueue install ' || '${n.jobs}'))`;
+}
+
+/** Version 1 as it shipped (test/fixtures/schema-v1.sql is its frozen text). Never edit: add a step. */
+function baseSql(n: Names): string {
   const p = n.prefix;
   const statuses = JOB_STATUSES.map((s) => `'${s}'`).join(', ');
   // Installers starting at once (every worker of a fleet calling installSchema on its first start)
   // take turns on this lock, and each statement after it sees what the previous holder committed,
   // so the guards below make the later ones change nothing instead of failing on CREATE TYPE.
-  return `SELECT pg_advisory_xact_lock(hashtext('pgqueue install ' || '${n.jobs}'));
+  return `${installLockSql(n)};
 ${n.schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS "${n.schema}";\n`}
 DO $install$ BEGIN
   IF to_regtype('${n.status}') IS NULL THEN
@@ -74,7 +93,7 @@ CREATE TABLE IF NOT EXISTS ${n.jobs} (
   autovacuum_vacuum_insert_scale_factor = 0.01,
   autovacuum_vacuum_cost_delay = 0
 );
-COMMENT ON TABLE ${n.jobs} IS '${SCHEMA_MARKER}';
+${markerSql(n, BASE_SCHEMA_VERSION)}
 
 -- dequeue: queued rows of an entrypoint, highest priority first, then the earliest due; within a
 -- priority the jobs not due yet come last, so a due scan stops before them.
@@ -285,6 +304,7 @@ $pgqueue$;`;
 
 export function uninstallSql(n: Names): string {
   return `DROP FUNCTION IF EXISTS ${n.dequeueFunction}(integer, text[], integer[], uuid, interval);
+DROP TABLE IF EXISTS ${n.maintenance};
 DROP TABLE IF EXISTS ${n.entrypoints};
 DROP TABLE IF EXISTS ${n.statistics};
 DROP TABLE IF EXISTS ${n.jobs};

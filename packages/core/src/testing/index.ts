@@ -21,6 +21,7 @@ export { listenOutageCases, type ListenOutageOptions } from './outage.suite.js';
 export { startOutageProxy, type OutageProxy } from './proxy.js';
 export { sleep, waitFor } from './wait.js';
 export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
+export { parseExposition, runOperationsSuite, schemaV1Sql } from './operations.suite.js';
 
 export function runConformanceSuite(target: ConformanceTarget): void {
   const reason = skipReason(target);

@@ -19,7 +19,17 @@ export type RetryReason =
   | 'shutdown';
 
 /** The worker step an `error` event comes from. */
-export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener' | 'vacuum' | 'stop';
+export type WorkerOperation =
+  | 'dequeue'
+  | 'complete'
+  | 'retry'
+  | 'hold'
+  | 'heartbeat'
+  | 'listen'
+  | 'listener'
+  | 'vacuum'
+  | 'pruneStatistics'
+  | 'stop';
 
 /** Each event with the arguments its listeners receive. */
 export interface QueueManagerEvents {
@@ -33,6 +43,8 @@ export interface QueueManagerEvents {
   jobCanceled: [job: WorkerJob];
   /** Another worker took this job over (this worker's lease expired); its outcome here is dropped. */
   leaseLost: [jobId: JobId];
+  /** This worker claimed the period's statistics prune (option pruneStatistics) and ran it. */
+  statisticsPruned: [info: { deleted: number; cutoff: Date }];
   /**
    * A database or listener error the worker recovers from by itself (it retries or polls); and,
    * from a stopping worker (operation 'stop'), the outcomes it could not write in time

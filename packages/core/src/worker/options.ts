@@ -59,6 +59,12 @@ export interface QueueManagerOptions extends SchemaOptions {
    * visits (docs/worker.md). Needs the role that owns the table. `false` leaves it to autovacuum.
    */
   vacuum?: { intervalMs?: number; minDeadRows?: number } | false;
+  /**
+   * Prune the statistics table from the fleet: once per `intervalMs` (default an hour) exactly one
+   * worker (the one that claims the period in the maintenance table) deletes the rows older than
+   * `olderThanMs`. Off by default; see pruneStatistics and docs/operations.md.
+   */
+  pruneStatistics?: { olderThanMs: number; intervalMs?: number } | false;
 }
 
 export interface ResolvedOptions {
@@ -73,6 +79,7 @@ export interface ResolvedOptions {
   shutdownTimeoutMs: number;
   statementTimeoutMs: number;
   vacuum: { intervalMs: number; minDeadRows: number } | false;
+  pruneStatistics: { olderThanMs: number; intervalMs: number } | false;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -91,6 +98,7 @@ export const QUEUE_MANAGER_DEFAULTS = {
   vacuumIntervalMs: 10_000,
   // ~40 index pages of dead entries: what a dequeue may walk past before it is worth a vacuum.
   vacuumMinDeadRows: 10_000,
+  pruneStatisticsIntervalMs: 60 * 60 * 1000,
 } as const;
 
 const MAX_INTERVAL_MS = 24 * 60 * 60 * 1000;
@@ -140,5 +148,23 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
             intervalMs: checkMs(options.vacuum?.intervalMs ?? d.vacuumIntervalMs, 'vacuum.intervalMs'),
             minDeadRows: checkPositiveInt(options.vacuum?.minDeadRows ?? d.vacuumMinDeadRows, 'QueueManager: vacuum.minDeadRows'),
           },
+    pruneStatistics: resolvePrune(options.pruneStatistics),
+  };
+}
+
+function resolvePrune(option: QueueManagerOptions['pruneStatistics']): ResolvedOptions['pruneStatistics'] {
+  if (option === undefined || option === false) return false;
+  if (typeof option !== 'object' || option === null) {
+    throw invalidArgument(`QueueManager: pruneStatistics must be { olderThanMs, intervalMs? } or false, got ${String(option)}.`);
+  }
+  const { olderThanMs } = option;
+  if (typeof olderThanMs !== 'number' || !Number.isFinite(olderThanMs) || olderThanMs < 0) {
+    throw invalidArgument(
+      `QueueManager: pruneStatistics.olderThanMs must be an age in milliseconds (e.g. 7 days: 604800000), got ${String(olderThanMs)}.`,
+    );
+  }
+  return {
+    olderThanMs,
+    intervalMs: checkMs(option.intervalMs ?? QUEUE_MANAGER_DEFAULTS.pruneStatisticsIntervalMs, 'pruneStatistics.intervalMs'),
   };
 }

@@ -23,6 +23,7 @@ import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
 import { RetryLater, resolveRetryPolicy, retryDelayMs, toJobError, type RetryPolicy } from './retry.js';
 import { Serial } from './serial.js';
+import { StatisticsPruner } from './statistics-prune.js';
 import { JobsVacuum } from './vacuum.js';
 import { Wakeup } from './wake.js';
 
@@ -101,6 +102,7 @@ export class QueueManager {
   private readonly buffer: CompletionBuffer;
   private readonly leases: LeaseKeeper;
   private readonly vacuum: JobsVacuum | undefined;
+  private readonly pruner: StatisticsPruner | undefined;
   private listener: QueueListener | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private drain = false;
@@ -210,6 +212,17 @@ export class QueueManager {
             { ...this.options.vacuum, checkTimeoutMs: this.options.statementTimeoutMs, vacuumTimeoutMs: VACUUM_TIMEOUT_MS },
             { onError: (error) => this.reportError(error, 'vacuum') },
           );
+    this.pruner =
+      this.options.pruneStatistics === false
+        ? undefined
+        : new StatisticsPruner(
+            this.queries,
+            { ...this.options.pruneStatistics, ownerId: this.ownerId, claimTimeoutMs: this.options.statementTimeoutMs },
+            {
+              onPruned: (info) => this.events.emit('statisticsPruned', info),
+              onError: (error) => this.reportError(error, 'pruneStatistics'),
+            },
+          );
   }
 
   /**
@@ -306,6 +319,7 @@ export class QueueManager {
     try {
       this.leases.start();
       this.vacuum?.start();
+      this.pruner?.start();
       if (this.driver.capabilities.listen) {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
@@ -595,6 +609,7 @@ export class QueueManager {
       this.buffer.close(deadline),
       this.closeListener(deadline),
       within(this.vacuum?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
+      within(this.pruner?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
     ]);
     if (unwritten.length > 0) {
       this.reportError(
