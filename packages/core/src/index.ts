@@ -1,6 +1,7 @@
 export * from './driver.js';
 export * from './errors.js';
 export { assertConnectionString, redactConnectionString } from './connection.js';
+export type { Instrumentation, InstrumentedWorker } from './instrumentation.js';
 export { assertChannelName, type SchemaOptions } from './names.js';
 export { ReconnectingListener, type ReconnectingListenerOptions } from './listen.js';
 export {

@@ -10,6 +10,7 @@
  */
 import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
+import type { Instrumentation } from '../instrumentation.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
@@ -129,6 +130,7 @@ export class QueueManager {
    * claimed afresh after its retry, so retries are not noted.)
    */
   private readonly removedDuringFetch = new Set<JobId>();
+  private readonly instrumentation: Instrumentation | undefined;
 
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
@@ -140,7 +142,9 @@ export class QueueManager {
         ...(options.schema === undefined ? {} : { schema: options.schema }),
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.channel === undefined ? {} : { channel: options.channel }),
+        ...(options.instrumentation === undefined ? {} : { instrumentation: options.instrumentation }),
       });
+    this.instrumentation = options.instrumentation;
     this.serial = driver.capabilities.concurrentQueries ? undefined : new Serial();
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
@@ -210,6 +214,7 @@ export class QueueManager {
             { ...this.options.vacuum, checkTimeoutMs: this.options.statementTimeoutMs, vacuumTimeoutMs: VACUUM_TIMEOUT_MS },
             { onError: (error) => this.reportError(error, 'vacuum') },
           );
+    this.instrumentation?.observeWorker?.(this);
   }
 
   /**
@@ -464,7 +469,10 @@ export class QueueManager {
     let failed = false;
     let thrown: unknown;
     try {
-      await run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      const handle = () => run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      const runJob = this.instrumentation?.runJob;
+      // `next` is async so a handler that throws synchronously rejects it instead of throwing through the hook.
+      await (runJob === undefined ? handle() : runJob.call(this.instrumentation, run.job, async () => handle()));
     } catch (error) {
       failed = true;
       thrown = error;
