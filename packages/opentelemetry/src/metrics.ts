@@ -62,6 +62,8 @@ export class JobMetrics {
   private instruments: Instruments | undefined;
   /** One attribute object per entrypoint, the set every data point starts from. */
   private readonly byEntrypoint = new Map<string, Attributes>();
+  /** The same with the operation name, for the duration of runs that did not throw. */
+  private readonly processByEntrypoint = new Map<string, Attributes>();
 
   constructor(private readonly provider: MeterProvider | undefined) {}
 
@@ -88,8 +90,12 @@ export class JobMetrics {
   }
 
   runEnded(entrypoint: string, durationMs: number, errorType: string | undefined): void {
-    const attributes: Attributes = { ...this.attributes(entrypoint), [ATTR_MESSAGING_OPERATION_NAME]: OPERATION_PROCESS };
-    if (errorType !== undefined) attributes[ATTR_ERROR_TYPE] = errorType;
+    let attributes = this.processByEntrypoint.get(entrypoint);
+    if (attributes === undefined) {
+      attributes = { ...this.attributes(entrypoint), [ATTR_MESSAGING_OPERATION_NAME]: OPERATION_PROCESS };
+      this.processByEntrypoint.set(entrypoint, attributes);
+    }
+    if (errorType !== undefined) attributes = { ...attributes, [ATTR_ERROR_TYPE]: errorType };
     this.meters.processDuration.record(durationMs / 1000, attributes);
   }
 
