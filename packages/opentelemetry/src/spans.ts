@@ -93,7 +93,7 @@ export async function enqueueSpan(
         },
       });
       // Without an SDK (or with a non-recording propagator) nothing was written, and the jobs go as given.
-      const sent = Object.keys(carrier).length === 0 ? jobs : jobs.map((job) => withTraceHeaders(job, carrier));
+      const sent = Object.keys(carrier).length === 0 ? jobs : withTraceHeaders(jobs, carrier);
       const ids = await next(sent);
       if (ids.length === 1 && ids[0] !== null && ids[0] !== undefined) span.setAttribute(ATTR_MESSAGING_MESSAGE_ID, String(ids[0]));
       const skipped = ids.filter((id) => id === null).length;
