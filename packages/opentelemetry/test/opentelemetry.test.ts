@@ -106,14 +106,19 @@ for (const target of targets) {
         { retry },
       );
 
+      const flakyJob = { entrypoint: 'flaky', headers: { tenant: 'acme' } };
+      const okJobs = [{ entrypoint: 'ok' }, { entrypoint: 'ok', payload: { n: 2 } }, { entrypoint: 'ok' }];
       const { okIds, flakyId, doomedId, request } = await tracer.startActiveSpan('request', async (span) => {
-        const okIds = await queries.enqueue([{ entrypoint: 'ok' }, { entrypoint: 'ok', payload: { n: 2 } }, { entrypoint: 'ok' }]);
-        const flakyId = await queries.enqueue({ entrypoint: 'flaky', headers: { tenant: 'acme' } });
+        const okIds = await queries.enqueue(okJobs);
+        const flakyId = await queries.enqueue(flakyJob);
         const doomedId = await queries.enqueue({ entrypoint: 'doomed' });
         span.end();
         return { okIds, flakyId, doomedId, request: span.spanContext() };
       });
       await worker.run({ drain: true });
+      // The trace headers went out on copies: the caller's jobs are as they were.
+      expect(flakyJob).toEqual({ entrypoint: 'flaky', headers: { tenant: 'acme' } });
+      expect(okJobs).toEqual([{ entrypoint: 'ok' }, { entrypoint: 'ok', payload: { n: 2 } }, { entrypoint: 'ok' }]);
 
       const spans = telemetry.spans();
       const [enqueueOk] = byName(spans, 'enqueue ok');
