@@ -229,23 +229,31 @@ export class Queries {
     if (options.onDuplicate !== undefined && options.onDuplicate !== 'skip' && options.onDuplicate !== 'error') {
       throw invalidArgument(`enqueue: onDuplicate must be 'error' or 'skip'.`);
     }
-    const send = (batch: readonly NewJob[]) => this.insertJobs(batch, skip, options.executor);
     const enqueueHook = this.instrumentation?.enqueue;
     const ids =
       enqueueHook === undefined
-        ? await send(jobs)
-        : await enqueueHook.call(this.instrumentation, jobs, (batch) => {
-            if (!Array.isArray(batch) || batch.length !== jobs.length) {
-              return Promise.reject(
-                invalidArgument(
-                  `enqueue: the instrumentation's enqueue hook passed on ${Array.isArray(batch) ? batch.length : 'no array of'} ` +
-                    `jobs for the ${jobs.length} it was given; it must pass on every job, in order.`,
-                ),
-              );
-            }
-            return send(batch);
-          });
+        ? await this.insertJobs(jobs, skip, options.executor)
+        : await enqueueHook.call(this.instrumentation, jobs, this.hookedInsert(jobs.length, skip, options.executor));
     return Array.isArray(input) ? ids : ids[0]!;
+  }
+
+  /** The `next` of an enqueue hook: inserts once, the same number of jobs it was given. */
+  private hookedInsert(count: number, skip: boolean, executor: Queryable | undefined) {
+    let called = false;
+    return (batch: readonly NewJob[]): Promise<(JobId | null)[]> => {
+      const where = "enqueue: the instrumentation's enqueue hook";
+      if (called) return Promise.reject(invalidArgument(`${where} called next twice; it must insert the jobs once.`));
+      called = true;
+      if (!Array.isArray(batch) || batch.length !== count) {
+        return Promise.reject(
+          invalidArgument(
+            `${where} passed on ${Array.isArray(batch) ? batch.length : 'no array of'} jobs for the ${count} it was given; ` +
+              `it must pass on every job, in order.`,
+          ),
+        );
+      }
+      return this.insertJobs(batch, skip, executor);
+    };
   }
 
   private async insertJobs(jobs: readonly NewJob[], skip: boolean, executor: Queryable | undefined): Promise<(JobId | null)[]> {

@@ -306,7 +306,7 @@ for (const target of targets) {
       expect(ran.sort()).toEqual([...ids].sort());
     });
 
-    it('refuses an enqueue hook that does not pass every job on', async () => {
+    it('refuses an enqueue hook that does not pass every job on, or inserts them twice', async () => {
       const queries = new Queries(drivers.producer, {
         schema,
         instrumentation: { enqueue: (jobs, next) => next(jobs.slice(1)) },
@@ -316,6 +316,21 @@ for (const target of targets) {
         message: expect.stringContaining('must pass on every job'),
       });
       expect((await queries.queueSize()).filter((row) => row.entrypoint === 'a')).toEqual([]);
+
+      const twice = new Queries(drivers.producer, {
+        schema,
+        instrumentation: {
+          async enqueue(jobs, next) {
+            await next(jobs);
+            return next(jobs);
+          },
+        },
+      });
+      await expect(twice.enqueue({ entrypoint: 'b' })).rejects.toMatchObject({
+        code: 'INVALID_ARGUMENT',
+        message: expect.stringContaining('called next twice'),
+      });
+      expect((await queries.queueSize()).filter((row) => row.entrypoint === 'b').map((row) => row.count)).toEqual([1]);
     });
   });
 }
