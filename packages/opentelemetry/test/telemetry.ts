@@ -7,7 +7,9 @@ import {
   InMemoryMetricExporter,
   MeterProvider,
   PeriodicExportingMetricReader,
+  type HistogramMetricData,
   type MetricData,
+  type SumMetricData,
 } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 
@@ -49,30 +51,32 @@ export function createTelemetry(): Telemetry {
   };
 }
 
-/** A counter's value per entrypoint, only points whose attributes include `where`. */
-export function counts(metric: MetricData | undefined, where: Record<string, unknown> = {}): Record<string, number> {
+/** The sum of `valueOf` over a metric's points per entrypoint, only points whose attributes include `where`. */
+function perEntrypoint<T extends MetricData>(
+  metric: MetricData | undefined,
+  type: DataPointType,
+  where: Record<string, unknown>,
+  valueOf: (point: T['dataPoints'][number]) => number,
+): Record<string, number> {
   const result: Record<string, number> = {};
   if (metric === undefined) return result;
-  if (metric.dataPointType !== DataPointType.SUM) throw new Error(`${metric.descriptor.name} is not a counter`);
-  for (const point of metric.dataPoints) {
+  if (metric.dataPointType !== type) throw new Error(`${metric.descriptor.name} is not of type ${DataPointType[type]}`);
+  for (const point of (metric as T).dataPoints) {
     if (!Object.entries(where).every(([key, value]) => point.attributes[key] === value)) continue;
     const entrypoint = String(point.attributes['messaging.destination.name']);
-    result[entrypoint] = (result[entrypoint] ?? 0) + point.value;
+    result[entrypoint] = (result[entrypoint] ?? 0) + valueOf(point);
   }
   return result;
 }
 
+/** A counter's value per entrypoint, only points whose attributes include `where`. */
+export function counts(metric: MetricData | undefined, where: Record<string, unknown> = {}): Record<string, number> {
+  return perEntrypoint<SumMetricData>(metric, DataPointType.SUM, where, (point) => point.value);
+}
+
 /** A histogram's number of recordings per entrypoint, only points whose attributes include `where`. */
 export function histogramCounts(metric: MetricData | undefined, where: Record<string, unknown> = {}): Record<string, number> {
-  const result: Record<string, number> = {};
-  if (metric === undefined) return result;
-  if (metric.dataPointType !== DataPointType.HISTOGRAM) throw new Error(`${metric.descriptor.name} is not a histogram`);
-  for (const point of metric.dataPoints) {
-    if (!Object.entries(where).every(([key, value]) => point.attributes[key] === value)) continue;
-    const entrypoint = String(point.attributes['messaging.destination.name']);
-    result[entrypoint] = (result[entrypoint] ?? 0) + point.value.count;
-  }
-  return result;
+  return perEntrypoint<HistogramMetricData>(metric, DataPointType.HISTOGRAM, where, (point) => point.value.count);
 }
 
 export function sameSpan(a: SpanContext | undefined, b: SpanContext): boolean {
