@@ -18,7 +18,7 @@ import {
   type NewJob,
 } from './job.js';
 import { withDeadline } from './deadline.js';
-import type { Instrumentation } from './instrumentation.js';
+import type { EnqueueInstrumentation } from './instrumentation.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
 import { numberArray, payloadHexArray, parseId, parseIdArray, parseNumber, textArray, toJson } from './params.js';
 import { cancelJobsSql } from './sql/cancel.js';
@@ -45,8 +45,8 @@ import {
 export interface QueriesOptions extends SchemaOptions {
   /** Largest payload accepted by enqueue, in bytes. Default 8 MiB. */
   maxPayloadBytes?: number;
-  /** Wraps every enqueue, e.g. `openTelemetry()` from `@pgqueue/opentelemetry`. See Instrumentation. */
-  instrumentation?: Instrumentation;
+  /** Wraps every enqueue, e.g. `openTelemetry()` from `@pgqueue/opentelemetry`. See EnqueueInstrumentation. */
+  instrumentation?: EnqueueInstrumentation;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -180,7 +180,7 @@ export class Queries {
   readonly driver: Driver;
   readonly names: Names;
   readonly maxPayloadBytes: number;
-  readonly instrumentation: Instrumentation | undefined;
+  readonly instrumentation: EnqueueInstrumentation | undefined;
   private readonly statements: Record<StatementKey, { text: string; name: string }>;
 
   constructor(driver: Driver, options: QueriesOptions = {}) {

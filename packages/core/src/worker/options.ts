@@ -1,10 +1,10 @@
 /** QueueManager options, their defaults (all in one place) and their checks. */
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
-import type { Instrumentation } from '../instrumentation.js';
 import type { SchemaOptions } from '../names.js';
 import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
 import { checkOwnerId, checkPositiveInt } from '../validate.js';
+import type { Instrumentation } from './instrumentation.js';
 
 export interface QueueManagerOptions extends SchemaOptions {
   /** Use these queries (e.g. a subclass) instead of `new Queries(driver, { schema, prefix, channel })`. */

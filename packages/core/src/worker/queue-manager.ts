@@ -10,7 +10,6 @@
  */
 import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
-import type { Instrumentation } from '../instrumentation.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
@@ -19,6 +18,7 @@ import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate
 import { CompletionBuffer } from './completion-buffer.js';
 import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
 import { LeaseKeeper } from './heartbeat.js';
+import type { Instrumentation } from './instrumentation.js';
 import { DecodedJob, type JobHandler, type WorkerJob } from './job.js';
 import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
