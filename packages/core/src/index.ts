@@ -1,6 +1,7 @@
 export * from './driver.js';
 export * from './errors.js';
 export { assertConnectionString, redactConnectionString } from './connection.js';
+export type { EnqueueInstrumentation } from './instrumentation.js';
 export { assertChannelName, type SchemaOptions } from './names.js';
 export { ReconnectingListener, type ReconnectingListenerOptions } from './listen.js';
 export {
@@ -77,6 +78,7 @@ export {
 } from './worker/queue-manager.js';
 export { QUEUE_MANAGER_DEFAULTS, type QueueManagerOptions } from './worker/options.js';
 export type { FinalFailure, QueueManagerEvents, RetryReason, WorkerOperation } from './worker/events.js';
+export type { Instrumentation, InstrumentedWorker } from './worker/instrumentation.js';
 export type { JobContext, JobHandler, WorkerJob } from './worker/job.js';
 export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from './worker/retry.js';
 export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';

@@ -18,6 +18,7 @@ import {
   type NewJob,
 } from './job.js';
 import { withDeadline } from './deadline.js';
+import type { EnqueueInstrumentation } from './instrumentation.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
 import { numberArray, payloadHexArray, parseId, parseIdArray, parseNumber, textArray, toJson } from './params.js';
 import { cancelJobsSql } from './sql/cancel.js';
@@ -44,6 +45,8 @@ import {
 export interface QueriesOptions extends SchemaOptions {
   /** Largest payload accepted by enqueue, in bytes. Default 8 MiB. */
   maxPayloadBytes?: number;
+  /** Wraps every enqueue, e.g. `openTelemetry()` from `@pgqueue/opentelemetry`. See EnqueueInstrumentation. */
+  instrumentation?: EnqueueInstrumentation;
 }
 
 export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
@@ -177,6 +180,7 @@ export class Queries {
   readonly driver: Driver;
   readonly names: Names;
   readonly maxPayloadBytes: number;
+  readonly instrumentation: EnqueueInstrumentation | undefined;
   private readonly statements: Record<StatementKey, { text: string; name: string }>;
 
   constructor(driver: Driver, options: QueriesOptions = {}) {
@@ -184,6 +188,7 @@ export class Queries {
     this.names = resolveNames(options);
     this.maxPayloadBytes = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     checkPositiveInt(this.maxPayloadBytes, 'maxPayloadBytes', 1024 * 1024 * 1024 - 1);
+    this.instrumentation = options.instrumentation;
     const named = (key: string, text: string) => ({
       text,
       // Unique per text, because a prepared name must not be reused for other SQL on a connection.
@@ -224,16 +229,44 @@ export class Queries {
     if (options.onDuplicate !== undefined && options.onDuplicate !== 'skip' && options.onDuplicate !== 'error') {
       throw invalidArgument(`enqueue: onDuplicate must be 'error' or 'skip'.`);
     }
+    const enqueueHook = this.instrumentation?.enqueue;
+    const ids =
+      enqueueHook === undefined
+        ? await this.insertJobs(jobs, skip, options.executor)
+        : await enqueueHook.call(this.instrumentation, jobs, this.hookedInsert(jobs.length, skip, options.executor));
+    return Array.isArray(input) ? ids : ids[0]!;
+  }
+
+  /** The `next` of an enqueue hook: inserts once, the same number of jobs it was given. */
+  private hookedInsert(count: number, skip: boolean, executor: Queryable | undefined) {
+    let called = false;
+    return (batch: readonly NewJob[]): Promise<(JobId | null)[]> => {
+      const where = "enqueue: the instrumentation's enqueue hook";
+      if (called) return Promise.reject(invalidArgument(`${where} called next twice; it must insert the jobs once.`));
+      called = true;
+      if (!Array.isArray(batch) || batch.length !== count) {
+        return Promise.reject(
+          invalidArgument(
+            `${where} passed on ${Array.isArray(batch) ? batch.length : 'no array of'} jobs for the ${count} it was given; ` +
+              `it must pass on every job, in order.`,
+          ),
+        );
+      }
+      return this.insertJobs(batch, skip, executor);
+    };
+  }
+
+  private async insertJobs(jobs: readonly NewJob[], skip: boolean, executor: Queryable | undefined): Promise<(JobId | null)[]> {
     const params = this.encodeJobs(jobs, !skip);
     const statement = skip ? this.statements.enqueueSkip : this.statements.enqueue;
-    const { rows } = await this.run('enqueue', options.executor, statement.text, params, statement.name);
+    const { rows } = await this.run('enqueue', executor, statement.text, params, statement.name);
     const ids = skip
       ? matchSkipped(jobs, rows as { id: string; dedupekey: string | null }[])
       : parseIdArray((rows[0] as { ids: string | null } | undefined)?.ids);
     if (!skip && ids.length !== jobs.length) {
       throw new PgQueueError('DATABASE_ERROR', `enqueue: inserted ${ids.length} of ${jobs.length} jobs`);
     }
-    return Array.isArray(input) ? ids : ids[0]!;
+    return ids;
   }
 
   /**

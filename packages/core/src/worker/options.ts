@@ -4,10 +4,17 @@ import { invalidArgument } from '../errors.js';
 import type { SchemaOptions } from '../names.js';
 import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
 import { checkOwnerId, checkPositiveInt } from '../validate.js';
+import type { Instrumentation } from './instrumentation.js';
 
 export interface QueueManagerOptions extends SchemaOptions {
   /** Use these queries (e.g. a subclass) instead of `new Queries(driver, { schema, prefix, channel })`. */
   queries?: Queries;
+  /**
+   * Wraps every handler run and observes the job events, e.g. `openTelemetry()` from
+   * `@pgqueue/opentelemetry`. The worker's own Queries get it too (for follow-up enqueues from
+   * handlers), unless `queries` is given: those keep their own.
+   */
+  instrumentation?: Instrumentation;
   /**
    * Most jobs one dequeue claims. Default 10. Each fetch asks for the smaller of this and the
    * free slots (see `completion.batchSize`), so the worker never claims a job it cannot start at once.

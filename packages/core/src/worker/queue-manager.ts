@@ -18,6 +18,7 @@ import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate
 import { CompletionBuffer } from './completion-buffer.js';
 import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
 import { LeaseKeeper } from './heartbeat.js';
+import type { Instrumentation } from './instrumentation.js';
 import { DecodedJob, type JobHandler, type WorkerJob } from './job.js';
 import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
@@ -131,6 +132,7 @@ export class QueueManager {
    * claimed afresh after its retry, so retries are not noted.)
    */
   private readonly removedDuringFetch = new Set<JobId>();
+  private readonly instrumentation: Instrumentation | undefined;
 
   constructor(driver: Driver, options: QueueManagerOptions = {}) {
     this.driver = driver;
@@ -142,7 +144,9 @@ export class QueueManager {
         ...(options.schema === undefined ? {} : { schema: options.schema }),
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.channel === undefined ? {} : { channel: options.channel }),
+        ...(options.instrumentation === undefined ? {} : { instrumentation: options.instrumentation }),
       });
+    this.instrumentation = options.instrumentation;
     this.serial = driver.capabilities.concurrentQueries ? undefined : new Serial();
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
@@ -223,6 +227,7 @@ export class QueueManager {
               onError: (error) => this.reportError(error, 'pruneStatistics'),
             },
           );
+    this.instrumentation?.observeWorker?.(this);
   }
 
   /**
@@ -478,7 +483,10 @@ export class QueueManager {
     let failed = false;
     let thrown: unknown;
     try {
-      await run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      const handle = () => run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      const runJob = this.instrumentation?.runJob;
+      // `next` is async so a handler that throws synchronously rejects it instead of throwing through the hook.
+      await (runJob === undefined ? handle() : runJob.call(this.instrumentation, run.job, async () => handle()));
     } catch (error) {
       failed = true;
       thrown = error;

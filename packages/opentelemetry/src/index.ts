@@ -1,0 +1,3 @@
+export { openTelemetry, type OpenTelemetryOptions } from './open-telemetry.js';
+export type { EnqueueContextUse } from './spans.js';
+export * from './conventions.js';
