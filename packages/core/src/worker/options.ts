@@ -1,13 +1,17 @@
 /** QueueManager options, their defaults (all in one place) and their checks. */
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
+import type { UntypedJobs } from '../job-map.js';
 import type { SchemaOptions } from '../names.js';
 import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
 import { checkOwnerId, checkPositiveInt } from '../validate.js';
 
-export interface QueueManagerOptions extends SchemaOptions {
-  /** Use these queries (e.g. a subclass) instead of `new Queries(driver, { schema, prefix, channel })`. */
-  queries?: Queries;
+export interface QueueManagerOptions<Jobs extends object = UntypedJobs> extends SchemaOptions {
+  /**
+   * Use these queries (yours, typed with the same job map, or a subclass) instead of
+   * `new Queries(driver, { schema, prefix, channel })`.
+   */
+  queries?: Queries<Jobs>;
   /**
    * Most jobs one dequeue claims. Default 10. Each fetch asks for the smaller of this and the
    * free slots (see `completion.batchSize`), so the worker never claims a job it cannot start at once.
@@ -102,7 +106,7 @@ function checkMs(value: unknown, what: string, min = 1): number {
   return value;
 }
 
-export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
+export function resolveOptions(options: Omit<QueueManagerOptions, 'queries'>): ResolvedOptions {
   const d = QUEUE_MANAGER_DEFAULTS;
   const batchSize = checkPositiveInt(options.batchSize ?? d.batchSize, 'QueueManager: batchSize', MAX_BATCH);
   const maxConcurrentTasks = checkPositiveInt(

@@ -12,6 +12,7 @@ import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
+import type { EntrypointName, IsUntyped, UntypedJobs } from '../job-map.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
@@ -87,9 +88,13 @@ const VACUUM_TIMEOUT_MS = 60_000;
 const FIRST_FETCH_RETRY_MS = 100;
 const MAX_FETCH_RETRY_MS = 5_000;
 
-export class QueueManager {
+/**
+ * `Jobs`, a job map (job-map.ts), types the entrypoints a worker registers, its handlers'
+ * payloads, its events and its queries; without one any name compiles and payloads are `unknown`.
+ */
+export class QueueManager<Jobs extends object = UntypedJobs> {
   readonly driver: Driver;
-  readonly queries: Queries;
+  readonly queries: Queries<Jobs>;
   readonly ownerId: string;
   private readonly options: ResolvedOptions;
   private readonly entrypoints = new Map<string, Entrypoint>();
@@ -130,13 +135,13 @@ export class QueueManager {
    */
   private readonly removedDuringFetch = new Set<JobId>();
 
-  constructor(driver: Driver, options: QueueManagerOptions = {}) {
+  constructor(driver: Driver, options: QueueManagerOptions<Jobs> = {}) {
     this.driver = driver;
     this.options = resolveOptions(options);
     this.ownerId = this.options.ownerId;
     this.queries =
       options.queries ??
-      new Queries(driver, {
+      new Queries<Jobs>(driver, {
         ...(options.schema === undefined ? {} : { schema: options.schema }),
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.channel === undefined ? {} : { channel: options.channel }),
@@ -149,7 +154,7 @@ export class QueueManager {
       else this.reportError(error, 'listener');
     });
     this.leases = new LeaseKeeper(
-      this.queries,
+      this.untypedQueries,
       {
         ownerId: this.ownerId,
         intervalMs: this.options.heartbeatIntervalMs,
@@ -167,7 +172,7 @@ export class QueueManager {
       },
     );
     this.buffer = new CompletionBuffer(
-      this.queries,
+      this.untypedQueries,
       {
         ownerId: this.ownerId,
         batchSize: this.options.completionBatchSize,
@@ -206,17 +211,32 @@ export class QueueManager {
       this.options.vacuum === false
         ? undefined
         : new JobsVacuum(
-            this.queries,
+            this.untypedQueries,
             { ...this.options.vacuum, checkTimeoutMs: this.options.statementTimeoutMs, vacuumTimeoutMs: VACUUM_TIMEOUT_MS },
             { onError: (error) => this.reportError(error, 'vacuum') },
           );
   }
 
   /**
-   * Registers the handler of an entrypoint. `Payload` types `job.payload` (decoded JSON).
-   * Register every entrypoint before `run()`.
+   * Registers the handler of an entrypoint; `job.payload` is its decoded JSON. With a job map the
+   * name must be one of its entrypoints and the payload has the declared type. Register every
+   * entrypoint before `run()`.
    */
-  entrypoint<Payload = unknown>(name: string, handler: JobHandler<Payload>, options: EntrypointOptions = {}): this {
+  entrypoint<Name extends EntrypointName<Jobs>>(
+    name: Name,
+    handler: JobHandler<Jobs[Name], Name, Jobs>,
+    options?: EntrypointOptions,
+  ): this;
+  /**
+   * Untyped use only (no job map): `Payload` types `job.payload`, unchecked, as a cast would.
+   * With a job map, declare the payload there instead.
+   */
+  entrypoint<Payload>(
+    name: IsUntyped<Jobs> extends true ? string : never,
+    handler: JobHandler<Payload, string, Jobs>,
+    options?: EntrypointOptions,
+  ): this;
+  entrypoint(name: string, handler: JobHandler<unknown, string, Jobs>, options: EntrypointOptions = {}): this {
     const where = `QueueManager.entrypoint("${String(name)}")`;
     checkEntrypoint(name, 'QueueManager.entrypoint');
     if (this.state !== 'idle') throw invalidArgument(`${where}: register entrypoints before run().`);
@@ -227,7 +247,7 @@ export class QueueManager {
       throw invalidArgument(`${where}: onFinalFailure must be 'hold' or 'delete', got ${String(onFinalFailure)}.`);
     }
     this.entrypoints.set(name, {
-      handler: handler as JobHandler<unknown>,
+      handler: handler as unknown as JobHandler,
       retry: resolveRetryPolicy(options.retry, where),
       onFinalFailure,
       concurrencyLimit:
@@ -239,12 +259,18 @@ export class QueueManager {
   }
 
   /** Adds an event listener; returns a function that removes it. */
-  on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+  on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents<Jobs>[K]) => void): () => void {
+    // The runtime emits the jobs it fetched, whose entrypoints are the ones registered: typed by the map.
+    return this.events.on(event, listener as unknown as (...args: QueueManagerEvents[K]) => void);
   }
 
-  off<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): void {
-    this.events.off(event, listener);
+  off<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents<Jobs>[K]) => void): void {
+    this.events.off(event, listener as unknown as (...args: QueueManagerEvents[K]) => void);
+  }
+
+  /** The queries as the handlers get them: their types were fixed when each was registered. */
+  private get untypedQueries(): Queries {
+    return this.queries as unknown as Queries;
   }
 
   /** Jobs whose handlers are running now. */
@@ -464,7 +490,7 @@ export class QueueManager {
     let failed = false;
     let thrown: unknown;
     try {
-      await run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      await run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.untypedQueries });
     } catch (error) {
       failed = true;
       thrown = error;
