@@ -56,4 +56,5 @@ export type { EntrypointName, IsUntyped, JobInput, JobOf, NewJobFor, UntypedJobs
 export type { PayloadOfJob } from './job.js';
 export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from './worker/retry.js';
 export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';
+export { consoleLogger, type LogLevel, type Logger } from './logger.js';
 export { MAX_ENTRYPOINT_LENGTH } from './validate.js';

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
 import type { UntypedJobs } from '../job-map.js';
+import { checkLogger, consoleLogger, type Logger } from '../logger.js';
 import type { SchemaOptions } from '../names.js';
 import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
 import { checkOwnerId, checkPositiveInt } from '../validate.js';
@@ -63,6 +64,12 @@ export interface QueueManagerOptions<Jobs extends object = UntypedJobs> extends 
    * visits (docs/worker.md). Needs the role that owns the table. `false` leaves it to autovacuum.
    */
   vacuum?: { intervalMs?: number; minDeadRows?: number } | false;
+  /**
+   * Where the worker logs: errors it recovers from (warn), errors it cannot (error), start and
+   * stop (info), reconnects (debug). Any `{ debug, info, warn, error }` object: `console`, a pino
+   * or winston logger. Default `consoleLogger()`: console at level 'warn', or `PGQUEUE_LOG_LEVEL`.
+   */
+  logger?: Logger;
 }
 
 export interface ResolvedOptions {
@@ -77,6 +84,7 @@ export interface ResolvedOptions {
   shutdownTimeoutMs: number;
   statementTimeoutMs: number;
   vacuum: { intervalMs: number; minDeadRows: number } | false;
+  logger: Logger;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -137,6 +145,7 @@ export function resolveOptions(options: Omit<QueueManagerOptions, 'queries'>): R
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
     statementTimeoutMs: checkMs(options.statementTimeoutMs ?? d.statementTimeoutMs, 'statementTimeoutMs'),
+    logger: options.logger === undefined ? consoleLogger() : checkLogger(options.logger, 'QueueManager'),
     vacuum:
       options.vacuum === false
         ? false

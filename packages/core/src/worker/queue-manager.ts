@@ -8,6 +8,7 @@
  * back short it waits for a notification naming one of its entrypoints, or for the poll interval.
  * Several QueueManagers (processes, machines) can serve the same queue.
  */
+import { Backoff } from '../backoff.js';
 import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
@@ -85,8 +86,6 @@ const MIN_RENEWAL_TIMEOUT_MS = 1_000;
  * given up (pg also cancels it on the server) and the next look starts it afresh.
  */
 const VACUUM_TIMEOUT_MS = 60_000;
-const FIRST_FETCH_RETRY_MS = 100;
-const MAX_FETCH_RETRY_MS = 5_000;
 
 /**
  * `Jobs`, a job map (job-map.ts), types the entrypoints a worker registers, its handlers'
@@ -150,7 +149,7 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
     this.events = new Events((error, event) => {
-      if (event === 'error') console.error('pgqueue: an error listener threw:', error);
+      if (event === 'error') this.options.logger.error(`pgqueue worker ${this.ownerId}: an 'error' listener threw: ${messageOf(error)}`, error);
       else this.reportError(error, 'listener');
     });
     this.leases = new LeaseKeeper(
@@ -280,7 +279,10 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
 
   /**
    * Serves the registered entrypoints until `stop()` (or, with `drain`, until no due job is
-   * left), then finishes as `stop()` describes. A QueueManager runs once.
+   * left), then finishes as `stop()` describes. A QueueManager runs once. Rejects with
+   * SCHEMA_NOT_INSTALLED, and the installSchema call to make, when the schema is missing before
+   * the first fetch went through; every other failure (and a schema lost later) is retried with
+   * backoff, logged as a warning and emitted as an `error` event.
    */
   run(options: RunOptions = {}): Promise<void> {
     if (this.state === 'stopped' && this.finished === undefined) return Promise.resolve();
@@ -336,6 +338,7 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
           onReconnect: () => {
+            this.options.logger.debug(`pgqueue worker ${this.ownerId}: listening again on "${this.queries.channel}"`);
             // Notifications sent while the connection was down are lost: look for work and
             // for cancels now.
             this.wakeup.wake();
@@ -345,14 +348,21 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
         });
         await this.listener.start();
       }
+      this.options.logger.info(
+        `pgqueue worker ${this.ownerId}: serving ${[...this.entrypoints.keys()].join(', ')} (driver ${this.driver.name})`,
+      );
       await this.loop();
     } finally {
       await this.shutdown();
+      this.options.logger.info(`pgqueue worker ${this.ownerId}: stopped`);
     }
   }
 
   private async loop(): Promise<void> {
-    let fetchFailures = 0;
+    const fetchBackoff = new Backoff();
+    // Until a fetch went through once, a missing schema is a mistake of setup, not an outage:
+    // run() fails with it instead of retrying forever.
+    let fetchedOnce = false;
     // Drain: set once everything was written and a fetch after that still found nothing.
     let settledAndEmpty = false;
     while (this.state === 'running') {
@@ -388,12 +398,20 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
           break;
         }
         jobs = fetched;
-        fetchFailures = 0;
+        fetchedOnce = true;
+        fetchBackoff.succeeded();
       } catch (error) {
         this.fetchDone();
+        if (!fetchedOnce && PgQueueError.isInstance(error) && error.code === 'SCHEMA_NOT_INSTALLED') {
+          const fatal = new PgQueueError('SCHEMA_NOT_INSTALLED', `QueueManager.run: cannot start: ${error.message}`, {
+            cause: error,
+            ...(error.sqlState === undefined ? {} : { sqlState: error.sqlState }),
+          });
+          this.options.logger.error(`pgqueue worker ${this.ownerId}: ${fatal.message}`);
+          throw fatal;
+        }
         this.reportError(error, 'dequeue');
-        fetchFailures++;
-        await this.wakeup.wait(Math.min(MAX_FETCH_RETRY_MS, FIRST_FETCH_RETRY_MS * 2 ** (fetchFailures - 1)));
+        await this.wakeup.wait(fetchBackoff.failed());
         continue;
       }
       if (this.state !== 'running') {
@@ -666,10 +684,15 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
     return Math.max(1, Math.min(this.options.statementTimeoutMs, left));
   }
 
+  /** An error the worker recovers from by itself (it retries, or polls): logged, and emitted as `error`. */
   private reportError(error: unknown, operation: WorkerOperation): void {
+    this.options.logger.warn(`pgqueue worker ${this.ownerId}: ${operation} failed: ${messageOf(error)}`);
     if (this.events.has('error')) this.events.emit('error', error, { operation });
-    else console.error(`pgqueue worker ${this.ownerId}: ${operation} failed:`, error instanceof Error ? error.message : error);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function abortReason(cause: AbortCause, id: JobId): PgQueueError {
