@@ -157,7 +157,10 @@ export interface StatisticsRow {
   createdAt: Date;
   count: number;
   priority: number;
-  /** Seconds between enqueue and pick, truncated to whole seconds. */
+  /**
+   * Milliseconds between enqueue and pick. The statistics keep it truncated to whole seconds
+   * (PgQueuer's aggregate), so it is a multiple of 1,000.
+   */
   timeInQueueMs: number;
   status: CompletionStatus;
   entrypoint: string;
