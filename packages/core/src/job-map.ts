@@ -3,7 +3,7 @@
  *
  *   type Jobs = { 'send-email': { to: string }; 'nightly-report': null };
  *   const queries = new Queries<Jobs>(driver);
- *   const qm = new QueueManager<Jobs>(driver, { queries });
+ *   const qm = new QueueManager(driver, { queries }); // the map comes with the queries
  *
  * Then `enqueue` refuses unknown entrypoints and wrongly shaped payloads at compile time, a
  * handler's `job.payload` has the declared type, and events and job reads carry the entrypoint

@@ -229,7 +229,8 @@ export class Queries<Jobs extends object = UntypedJobs> {
           `queryable helper, e.g. pgQueryable(client)), got ${executor === null ? 'null' : typeof executor}.`,
       );
     }
-    const bound = Object.create(Queries.prototype) as Queries<Jobs>;
+    // A copy that shares everything but where it runs; a subclass stays that subclass.
+    const bound = Object.create(Object.getPrototypeOf(this) as object) as this;
     return Object.assign(bound, this, { executor });
   }
 

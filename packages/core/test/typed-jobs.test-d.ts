@@ -77,6 +77,13 @@ describe('enqueue with a job map', () => {
 });
 
 describe('handlers with a job map', () => {
+  it('takes the map from the queries it is given: declared once', () => {
+    const worker = new QueueManager(driver, { queries, batchSize: 5 });
+    expectTypeOf(worker).toEqualTypeOf<QueueManager<Jobs>>();
+    // @ts-expect-error the inferred map is just as strict
+    worker.entrypoint('send-emial', async () => {});
+  });
+
   it('infers the payload and the entrypoint without a cast', () => {
     qm.entrypoint('send-email', async (job, { queries: own }) => {
       expectTypeOf(job.payload).toEqualTypeOf<{ to: string; subject?: string }>();
