@@ -21,7 +21,8 @@ export type FromWorker =
   | { type: 'ready'; ownerId: string }
   | { type: 'error'; operation: string; message: string }
   | { type: 'leaseLost' }
-  | { type: 'memory'; rss: number; heapUsed: number }
+  /** `resources`: the process's active handles and requests (timers, sockets, …), which a leak of them grows. */
+  | { type: 'memory'; rss: number; heapUsed: number; resources: number }
   /** `run()` resolved, `stopMs` after `stop()` was called. */
   | { type: 'stopped'; stopMs: number }
   /** The driver closed, `closeMs` after `run()` resolved. */

@@ -18,6 +18,8 @@ interface Sample {
   backlog: number;
   rssMb: number;
   heapMb: number;
+  /** Active handles and requests, all processes. */
+  resources: number;
 }
 
 const { values } = parseArgs({
@@ -52,7 +54,7 @@ async function main(): Promise<void> {
 
     const samples: Sample[] = [];
     console.log(`soak: ${workerCount} worker processes, producer at ${rate} jobs/s, ${durationMs / 60_000} min`);
-    console.log('   t  completed  backlog  RSS total MB  RSS max MB  heap total MB  heap max MB');
+    console.log('   t  completed  backlog  RSS total MB  RSS max MB  heap total MB  heap max MB  handles');
     while (Date.now() - started < durationMs) {
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
       const { rows } = await scenario.db.admin.query<{ completed: number; backlog: number }>(
@@ -66,13 +68,14 @@ async function main(): Promise<void> {
         backlog: rows[0]!.backlog,
         rssMb: mb(reports.reduce((sum, r) => sum + r.rss, 0)),
         heapMb: mb(reports.reduce((sum, r) => sum + r.heapUsed, 0)),
+        resources: reports.reduce((sum, r) => sum + r.resources, 0),
       };
       samples.push(sample);
       const rssMax = mb(Math.max(0, ...reports.map((r) => r.rss)));
       const heapMax = mb(Math.max(0, ...reports.map((r) => r.heapUsed)));
       console.log(
         `${String(Math.round(sample.atMs / 1000)).padStart(4)}  ${String(sample.completed).padStart(9)}  ${String(sample.backlog).padStart(7)}` +
-          `  ${sample.rssMb.toFixed(0).padStart(12)}  ${rssMax.toFixed(1).padStart(10)}  ${sample.heapMb.toFixed(0).padStart(13)}  ${heapMax.toFixed(1).padStart(11)}`,
+          `  ${sample.rssMb.toFixed(0).padStart(12)}  ${rssMax.toFixed(1).padStart(10)}  ${sample.heapMb.toFixed(0).padStart(13)}  ${heapMax.toFixed(1).padStart(11)}  ${String(sample.resources).padStart(7)}`,
       );
     }
     producing = false;
@@ -82,15 +85,15 @@ async function main(): Promise<void> {
 
     const afterWarmUp = samples.filter((s) => s.atMs > WARM_UP_MS && s.atMs <= WARM_UP_MS + 60_000);
     const lastMinute = samples.filter((s) => s.atMs > durationMs - 60_000);
-    const growth = (pick: (s: Sample) => number) =>
-      `${mean(afterWarmUp.map(pick)).toFixed(0)} → ${mean(lastMinute.map(pick)).toFixed(0)} MB ` +
+    const growth = (pick: (s: Sample) => number, unit = ' MB') =>
+      `${mean(afterWarmUp.map(pick)).toFixed(0)} → ${mean(lastMinute.map(pick)).toFixed(0)}${unit} ` +
       `(${((mean(lastMinute.map(pick)) / mean(afterWarmUp.map(pick)) - 1) * 100).toFixed(1)}%)`;
     const { rows } = await scenario.db.admin.query<{ counted: number; left: number }>(
       `SELECT (SELECT coalesce(sum(count), 0) FROM pgqueuer_statistics)::integer AS counted, (SELECT count(*) FROM pgqueuer)::integer AS left`,
     );
     console.log(
       `soak: ${scenario.jobs} jobs (${(scenario.jobs / (durationMs / 1000)).toFixed(0)}/s), counted ${rows[0]!.counted}, left ${rows[0]!.left}; ` +
-        `minute after warm-up → last minute: RSS ${growth((s) => s.rssMb)}, heap ${growth((s) => s.heapMb)}`,
+        `minute after warm-up → last minute: RSS ${growth((s) => s.rssMb)}, heap ${growth((s) => s.heapMb)}, handles ${growth((s) => s.resources, '')}`,
     );
     if (rows[0]!.counted !== scenario.jobs || rows[0]!.left !== 0) process.exitCode = 1;
   } finally {

@@ -67,7 +67,7 @@ async function main(): Promise<void> {
           // bothered to collect yet: the figure a leak shows in. The soak starts it with --expose-gc.
           (globalThis as { gc?: () => void }).gc?.();
           const { rss, heapUsed } = process.memoryUsage();
-          send({ type: 'memory', rss, heapUsed });
+          send({ type: 'memory', rss, heapUsed, resources: process.getActiveResourcesInfo().length });
         }, spec.memoryEveryMs);
   const running = qm.run();
   send({ type: 'ready', ownerId: qm.ownerId });

@@ -24,7 +24,7 @@ export class WorkerProcess {
   readonly errors: { operation: string; message: string }[] = [];
   leasesLost = 0;
   /** The latest memory report (when the spec asked for them). */
-  memory: { rss: number; heapUsed: number } | undefined;
+  memory: { rss: number; heapUsed: number; resources: number } | undefined;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private onStopped: ((figures: { stopMs: number }) => void) | undefined;
   private onClosed: ((figures: { closeMs: number }) => void) | undefined;
@@ -45,7 +45,7 @@ export class WorkerProcess {
     child.on('message', (message: FromWorker) => {
       if (message.type === 'error') this.errors.push({ operation: message.operation, message: message.message });
       else if (message.type === 'leaseLost') this.leasesLost++;
-      else if (message.type === 'memory') this.memory = { rss: message.rss, heapUsed: message.heapUsed };
+      else if (message.type === 'memory') this.memory = { rss: message.rss, heapUsed: message.heapUsed, resources: message.resources };
       else if (message.type === 'stopped') this.onStopped?.({ stopMs: message.stopMs });
       else if (message.type === 'closed') this.onClosed?.({ closeMs: message.closeMs });
     });

@@ -5,10 +5,12 @@
  * through an outage proxy (`createDriverAt`) or on drivers of their own; the test checks the
  * database through the fixture's driver, which is never cut.
  */
+import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import type { Driver } from '../driver.js';
 import { PgQueueError } from '../errors.js';
 import type { JobId } from '../job.js';
+import { LeaseKeeper } from '../worker/heartbeat.js';
 import { startOutageProxy, type OutageProxy } from './proxy.js';
 import { codeOf, gate, type WorkerHarness } from './worker-harness.js';
 import { sleep, waitFor } from './wait.js';
@@ -186,5 +188,50 @@ export function faultCases(h: WorkerHarness): void {
     await waitFor('the job to be completed', async () => (await completed(entrypoint)) === 1, 20_000);
     expect(await queries.getJobs([id])).toEqual([]);
     expect(worker.errors.filter(({ error }) => codeOf(error) === 'INVALID_ARGUMENT')).toEqual([]);
+  });
+
+  it('does not give up a lease whose row is locked for a moment just after an outage', async () => {
+    // The outage scenario's rerun: after an outage longer than the lease every lease is old, and
+    // a renewal that then found a row locked for a moment (another worker's dequeue weighing it)
+    // had the worker give up the job's unwritten outcome, pick the job again itself and run it twice.
+    const { queries } = h.fx();
+    const entrypoint = h.fx().entrypoint('locked_after_outage');
+    const id = await queries.enqueue({ entrypoint });
+    const ownerId = randomUUID();
+    expect((await queries.dequeue({ ownerId, batchSize: 1, entrypoints: [entrypoint] })).map((job) => job.id)).toEqual([id]);
+    const staleAfterMs = 1_000;
+    const lost: JobId[] = [];
+    const keeper = new LeaseKeeper(
+      queries,
+      { ownerId, intervalMs: HOUR_MS, timeoutMs: 2_000, staleAfterMs, runStatement: (statement) => statement() },
+      { onLost: (ids) => lost.push(...ids), onCancelRequested: () => undefined, onError: (error) => { throw error; } },
+    );
+    // Held since before an outage of twice the lease.
+    keeper.hold(id, Date.now() - 2 * staleAfterMs);
+    const app = await h.driver();
+    const holding = gate();
+    const unlock = gate();
+    const transaction = app.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(id)]);
+      holding.open();
+      await unlock.promise;
+    });
+    try {
+      await holding.promise;
+      await keeper.renewNow();
+      expect(keeper.expired([id])).toEqual([]);
+      // Still locked a lease later, by renewals that kept getting answers: now it is given up.
+      await sleep(staleAfterMs + 100);
+      await keeper.renewNow();
+      expect(keeper.expired([id])).toEqual([id]);
+    } finally {
+      unlock.open();
+      await transaction;
+    }
+    await keeper.renewNow();
+    expect(keeper.expired([id])).toEqual([]);
+    expect(lost).toEqual([]);
+    expect((await queries.getJobs([id]))[0]?.status).toBe('picked');
+    keeper.stop();
   });
 }

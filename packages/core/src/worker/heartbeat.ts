@@ -35,6 +35,8 @@ export interface LeaseKeeperHooks {
 interface Lease {
   /** When the lease was last known fresh: picked or renewed (epoch ms, when the statement was sent). */
   freshAt: number;
+  /** When renewals began to find its row locked, without a renewal of it since (epoch ms, sent). */
+  busySince?: number;
 }
 
 export class LeaseKeeper {
@@ -45,6 +47,9 @@ export class LeaseKeeper {
   private readonly leases = new Map<JobId, Lease>();
   /** When a renewal last got an answer: while the database answers, a lease that stays old is locked. */
   private lastAnswerAt = 0;
+  /** When the renewals began to get answers again, after the last one that failed (epoch ms, sent). */
+  private answeringSince = 0;
+  private lastFailed = true;
   private timer: ReturnType<typeof setInterval> | undefined;
   private renewing: Promise<void> | undefined;
   private stopped = false;
@@ -68,7 +73,10 @@ export class LeaseKeeper {
   hold(id: JobId, at: number): void {
     const lease = this.leases.get(id);
     if (lease === undefined) this.leases.set(id, { freshAt: at });
-    else lease.freshAt = Math.max(lease.freshAt, at);
+    else {
+      lease.freshAt = Math.max(lease.freshAt, at);
+      lease.busySince = undefined;
+    }
   }
 
   /** Jobs whose outcome was written, or that this worker gave up or lost. */
@@ -77,17 +85,21 @@ export class LeaseKeeper {
   }
 
   /**
-   * Of `ids`, those whose lease is older than `staleAfterMs` although renewals kept getting
-   * answers: the database is reachable but their rows stay locked by someone else, so another
-   * worker may take them once the lock goes. During an outage nothing counts as expired: after
-   * it, the first renewal either renews a job (still ours) or reports it lost.
+   * Of `ids`, those whose row stayed locked by someone else for longer than `staleAfterMs` while
+   * renewals kept getting answers: the database is reachable but the rows are not, so another
+   * worker may take them once the lock goes. A lease merely old is not enough: right after an
+   * outage longer than the lease every lease is old, and a row the first renewal finds locked
+   * for a moment (another worker's dequeue weighing it, say) would be given up and run again
+   * here. During an outage nothing counts as expired: after it, renewals either renew a job
+   * (still ours), report it lost, or find it locked for as long again before it expires.
    */
   expired(ids: Iterable<JobId>): JobId[] {
     const before = this.lastAnswerAt - this.options.staleAfterMs;
     const out: JobId[] = [];
     for (const id of ids) {
       const lease = this.leases.get(id);
-      if (lease !== undefined && lease.freshAt < before) out.push(id);
+      if (lease === undefined || lease.freshAt >= before || lease.busySince === undefined) continue;
+      if (Math.max(lease.busySince, this.answeringSince) <= before) out.push(id);
     }
     return out;
   }
@@ -122,11 +134,19 @@ export class LeaseKeeper {
         this.queries.renewLeases(this.options.ownerId, ids, { timeoutMs: this.options.timeoutMs }),
       );
       if (this.stopped) return;
+      if (this.lastFailed) this.answeringSince = sentAt;
+      this.lastFailed = false;
       this.lastAnswerAt = sentAt;
       const answered = new Map(sent);
       for (const id of renewed) {
         const lease = this.leases.get(id);
-        if (lease !== undefined && lease === answered.get(id)) lease.freshAt = Math.max(lease.freshAt, sentAt);
+        if (lease === undefined || lease !== answered.get(id)) continue;
+        lease.freshAt = Math.max(lease.freshAt, sentAt);
+        lease.busySince = undefined;
+      }
+      for (const id of busy) {
+        const lease = this.leases.get(id);
+        if (lease !== undefined && lease === answered.get(id)) lease.busySince ??= sentAt;
       }
       if (renewed.length + busy.length < ids.length) {
         const held = new Set([...renewed, ...busy]);
@@ -137,6 +157,7 @@ export class LeaseKeeper {
       }
       if (cancelRequested.length > 0) this.hooks.onCancelRequested(cancelRequested);
     } catch (error) {
+      this.lastFailed = true;
       if (!this.stopped) this.hooks.onError(error);
     }
   }
