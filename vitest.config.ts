@@ -14,6 +14,12 @@ export default defineConfig({
   resolve: { alias: sourceAliases },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'tools/*/test/**/*.test.ts'],
+    // Type tests (*.test-d.ts: typed jobs) are checked by tsc as part of `pnpm test`.
+    typecheck: {
+      enabled: true,
+      include: ['packages/*/test/**/*.test-d.ts'],
+      tsconfig: 'packages/core/tsconfig.json',
+    },
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

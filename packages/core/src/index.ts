@@ -80,6 +80,9 @@ export { QUEUE_MANAGER_DEFAULTS, type QueueManagerOptions } from './worker/optio
 export type { FinalFailure, QueueManagerEvents, RetryReason, WorkerOperation } from './worker/events.js';
 export type { Instrumentation, InstrumentedWorker } from './worker/instrumentation.js';
 export type { JobContext, JobHandler, WorkerJob } from './worker/job.js';
+export type { EntrypointName, IsUntyped, JobInput, JobOf, NewJobFor, UntypedJobs, WorkerJobOf } from './job-map.js';
+export type { PayloadOfJob } from './job.js';
 export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from './worker/retry.js';
 export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';
+export { consoleLogger, type LogLevel, type Logger } from './logger.js';
 export { MAX_ENTRYPOINT_LENGTH } from './validate.js';

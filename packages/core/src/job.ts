@@ -12,9 +12,19 @@ export const COMPLETION_STATUSES: readonly CompletionStatus[] = ['successful', '
 /** Job ids are PostgreSQL bigints, exact as JS numbers up to 2^53 - 1. */
 export type JobId = number;
 
-export interface Job {
+/**
+ * A type-only key: it carries a job's declared payload type (see job-map.ts) so `jsonPayload(job)`
+ * can infer it. Nothing is stored under it at runtime.
+ */
+declare const payloadType: unique symbol;
+
+/**
+ * A job row. With a job map (`Queries<Jobs>`) `Entrypoint` is one of its names and `Payload` that
+ * entrypoint's payload type, which `jsonPayload(job)` returns; the stored `payload` stays bytes.
+ */
+export interface Job<Payload = unknown, Entrypoint extends string = string> {
   id: JobId;
-  entrypoint: string;
+  entrypoint: Entrypoint;
   /** Higher runs first. */
   priority: number;
   status: JobStatus;
@@ -37,6 +47,8 @@ export interface Job {
   lastError: JobError | null;
   /** Cancel was asked for while the job ran; its worker aborts it and nobody runs it again. */
   cancelRequested: boolean;
+  /** Type-only: the payload type declared for this entrypoint. Always absent at runtime. */
+  readonly [payloadType]?: Payload;
 }
 
 /** A handler's error as it is stored on the job (`last_error`). */
@@ -104,11 +116,19 @@ export function parseJobRow(row: JobRow): Job {
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes a payload stored as JSON (anything enqueued as data rather than bytes). */
-export function jsonPayload<T = unknown>(job: Pick<Job, 'id' | 'payload'>): T | null {
+/** The payload type a typed job carries (see Job). */
+export type PayloadOfJob<J> = J extends { readonly [payloadType]?: infer Payload } ? Payload : unknown;
+
+/**
+ * Decodes a payload stored as JSON (anything enqueued as data rather than bytes). A job read
+ * through typed queries gives its declared type; `jsonPayload<T>(job)` asserts one (unchecked).
+ */
+export function jsonPayload<J extends Pick<Job, 'id' | 'payload'>>(job: J): PayloadOfJob<J> | null;
+export function jsonPayload<T>(job: Pick<Job, 'id' | 'payload'>): T | null;
+export function jsonPayload(job: Pick<Job, 'id' | 'payload'>): unknown {
   if (job.payload === null) return null;
   try {
-    return JSON.parse(utf8.decode(job.payload)) as T;
+    return JSON.parse(utf8.decode(job.payload)) as unknown;
   } catch (error) {
     throw new PgQueueError(
       'PAYLOAD_NOT_SERIALIZABLE',

@@ -1,15 +1,13 @@
 /**
  * The LISTEN side shared by the adapters on a server connection: one LISTEN on a connection of
  * its own that, when that connection is lost, reports it and LISTENs again with backoff (100 ms,
- * doubling to 5 s) until it succeeds or the listener is closed. The adapter supplies how to
+ * doubling to 5 s, with jitter: TRANSIENT_BACKOFF) until it succeeds or the listener is closed. The adapter supplies how to
  * connect and LISTEN and how to end its connection; it reports a lost connection with `lost()`
  * and each notification on the channel with `deliver()`.
  */
+import { Backoff } from './backoff.js';
 import type { ListenEvents } from './driver.js';
 import { PgQueueError } from './errors.js';
-
-export const LISTEN_FIRST_RETRY_MS = 100;
-export const LISTEN_MAX_RETRY_MS = 5_000;
 
 export interface ReconnectingListenerOptions {
   /** Names the adapter in errors. */
@@ -87,7 +85,8 @@ export class ReconnectingListener {
   }
 
   async #reconnect(): Promise<void> {
-    let delay = LISTEN_FIRST_RETRY_MS;
+    const backoff = new Backoff();
+    let delay = backoff.failed();
     while (!this.#closed) {
       await this.#sleep(delay);
       if (this.#closed) return;
@@ -98,7 +97,7 @@ export class ReconnectingListener {
       } catch (error) {
         if (this.#closed) return;
         this.#report(error);
-        delay = Math.min(delay * 2, LISTEN_MAX_RETRY_MS);
+        delay = backoff.failed();
       }
     }
   }

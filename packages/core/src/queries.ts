@@ -19,6 +19,7 @@ import {
 } from './job.js';
 import { withDeadline } from './deadline.js';
 import type { EnqueueInstrumentation } from './instrumentation.js';
+import type { JobInput, JobOf, UntypedJobs } from './job-map.js';
 import { resolveNames, type Names, type SchemaOptions } from './names.js';
 import { numberArray, payloadHexArray, parseId, parseIdArray, parseNumber, textArray, toJson } from './params.js';
 import { cancelJobsSql } from './sql/cancel.js';
@@ -54,7 +55,10 @@ export const DEFAULT_MAX_PAYLOAD_BYTES = 8 * 1024 * 1024;
 export const MAX_BATCH = 100_000;
 
 export interface EnqueueOptions {
-  /** Run on this transaction (or connection) instead of the driver, e.g. `driver.transaction(tx => …)`. */
+  /**
+   * Run this one call on this transaction (or connection). Prefer `queries.in(tx)`, which binds
+   * every call to the transaction at once, so none can be sent outside it by forgetting this.
+   */
   executor?: Queryable;
   /** A dedupe key already queued or running: 'error' (default) fails the whole batch; 'skip' drops that job. */
   onDuplicate?: 'error' | 'skip';
@@ -156,7 +160,10 @@ export interface StatisticsRow {
   createdAt: Date;
   count: number;
   priority: number;
-  /** Seconds between enqueue and pick, truncated to whole seconds. */
+  /**
+   * Milliseconds between enqueue and pick. The statistics keep it truncated to whole seconds
+   * (PgQueuer's aggregate), so it is a multiple of 1,000.
+   */
   timeInQueueMs: number;
   status: CompletionStatus;
   entrypoint: string;
@@ -176,11 +183,17 @@ type StatementKey = 'enqueue' | 'enqueueSkip' | 'dequeue' | 'complete' | 'heartb
 const MAX_ERROR_MESSAGE = 4096;
 const MAX_ERROR_STACK = 16_384;
 
-export class Queries {
+/**
+ * The queue's statements. `Jobs`, a job map (job-map.ts), types enqueue and the jobs read back;
+ * without one any entrypoint and payload compile.
+ */
+export class Queries<Jobs extends object = UntypedJobs> {
   readonly driver: Driver;
   readonly names: Names;
   readonly maxPayloadBytes: number;
   readonly instrumentation: EnqueueInstrumentation | undefined;
+  /** Where the statements run when bound by `in(tx)`; otherwise on the driver. */
+  readonly executor: Queryable | undefined = undefined;
   private readonly statements: Record<StatementKey, { text: string; name: string }>;
 
   constructor(driver: Driver, options: QueriesOptions = {}) {
@@ -205,6 +218,41 @@ export class Queries {
     };
   }
 
+  /**
+   * These queries bound to a transaction (or a connection): every statement of the returned
+   * object runs on `executor`, so a job enqueued through it is a row of that transaction. It
+   * exists only if the transaction commits; on rollback there is no job and no notification
+   * (PostgreSQL delivers NOTIFY at commit). Get `executor` from the driver's `transaction(tx => …)`
+   * or from the adapter's helper for a transaction you opened yourself (`pgQueryable(client)`,
+   * `postgresJsQueryable(tx)`, `pgliteQueryable(tx)`, `kyselyQueryable(trx)`). Cheap: nothing is
+   * re-prepared.
+   */
+  in(executor: Queryable): Queries<Jobs> {
+    if (typeof executor !== 'object' || executor === null || typeof executor.query !== 'function') {
+      throw invalidArgument(
+        `Queries.in: expected a transaction handle with query() (from driver.transaction(tx => …) or the adapter's ` +
+          `queryable helper, e.g. pgQueryable(client)), got ${executor === null ? 'null' : typeof executor}.`,
+      );
+    }
+    // A copy that shares everything but where it runs; a subclass stays that subclass.
+    const bound = Object.create(Object.getPrototypeOf(this) as object) as this;
+    return Object.assign(bound, this, { executor });
+  }
+
+  /**
+   * Runs `fn` in a transaction of the driver, with these queries bound to it (see `in`): committed
+   * when `fn` resolves, rolled back when it throws, and the jobs enqueued in it with it. `tx` runs
+   * your own statements in the same transaction. Inside `fn` use only `queries` and `tx`.
+   */
+  transaction<T>(fn: (queries: Queries<Jobs>, tx: Queryable) => Promise<T>): Promise<T> {
+    if (this.executor !== undefined) {
+      return Promise.reject(
+        invalidArgument('Queries.transaction: these queries are already bound to a transaction by in(tx); use them directly.'),
+      );
+    }
+    return this.driver.transaction((tx) => fn(this.in(tx), tx));
+  }
+
   /** The channel enqueue notifies; workers LISTEN on it. */
   get channel(): string {
     return this.names.channel;
@@ -214,15 +262,15 @@ export class Queries {
    * Enqueues one job, or a batch in one statement; ids come back in input order. With
    * `onDuplicate: 'skip'`, a job whose dedupe key is taken gets `null` instead of an id.
    */
-  enqueue(job: NewJob, options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<JobId | null>;
-  enqueue(jobs: readonly NewJob[], options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<(JobId | null)[]>;
-  enqueue(job: NewJob, options?: EnqueueOptions): Promise<JobId>;
-  enqueue(jobs: readonly NewJob[], options?: EnqueueOptions): Promise<JobId[]>;
+  enqueue(job: JobInput<Jobs>, options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<JobId | null>;
+  enqueue(jobs: readonly JobInput<Jobs>[], options: EnqueueOptions & { onDuplicate: 'skip' }): Promise<(JobId | null)[]>;
+  enqueue(job: JobInput<Jobs>, options?: EnqueueOptions): Promise<JobId>;
+  enqueue(jobs: readonly JobInput<Jobs>[], options?: EnqueueOptions): Promise<JobId[]>;
   async enqueue(
-    input: NewJob | readonly NewJob[],
+    input: JobInput<Jobs> | readonly JobInput<Jobs>[],
     options: EnqueueOptions = {},
   ): Promise<JobId | null | (JobId | null)[]> {
-    const jobs: readonly NewJob[] = Array.isArray(input) ? input : [input as NewJob];
+    const jobs = (Array.isArray(input) ? input : [input]) as readonly NewJob[];
     if (jobs.length === 0) return [];
     if (jobs.length > MAX_BATCH) throw invalidArgument(`enqueue: at most ${MAX_BATCH} jobs per call, got ${jobs.length}.`);
     const skip = options.onDuplicate === 'skip';
@@ -326,7 +374,7 @@ export class Queries {
    * Claims up to `batchSize` jobs in one statement: due jobs by priority then age, plus jobs whose
    * worker stopped heart-beating, within each entrypoint's concurrency limit.
    */
-  async dequeue(options: DequeueOptions, statement: StatementOptions = {}): Promise<Job[]> {
+  async dequeue(options: DequeueOptions, statement: StatementOptions = {}): Promise<JobOf<Jobs>[]> {
     const ownerId = checkOwnerId(options.ownerId);
     const batchSize = checkPositiveInt(options.batchSize, 'dequeue: batchSize', MAX_BATCH);
     const { names, limits } = entrypointRequest(options.entrypoints);
@@ -341,7 +389,7 @@ export class Queries {
       name,
       statement.timeoutMs,
     );
-    return rows.map(parseJobRow);
+    return rows.map(parseJobRow) as JobOf<Jobs>[];
   }
 
   /**
@@ -460,7 +508,7 @@ export class Queries {
   }
 
   /** Jobs held as `failed`, with their errors, oldest first, a page at a time. */
-  async listFailed(options: ListFailedOptions = {}): Promise<Job[]> {
+  async listFailed(options: ListFailedOptions = {}): Promise<JobOf<Jobs>[]> {
     const limit = checkPositiveInt(options.limit ?? 100, 'listFailed: limit', MAX_BATCH);
     options.entrypoints?.forEach((entrypoint) => checkEntrypoint(entrypoint, 'listFailed'));
     const afterId = options.afterId ?? 0;
@@ -470,7 +518,7 @@ export class Queries {
       String(afterId),
       String(limit),
     ]);
-    return rows.map(parseJobRow);
+    return rows.map(parseJobRow) as JobOf<Jobs>[];
   }
 
   /**
@@ -540,10 +588,10 @@ export class Queries {
   }
 
   /** Reads jobs by id, in id order; ids that no longer exist are absent. */
-  async getJobs(ids: readonly JobId[]): Promise<Job[]> {
+  async getJobs(ids: readonly JobId[]): Promise<JobOf<Jobs>[]> {
     checkIds(ids, 'getJobs: ids');
     const { rows } = await this.run<JobRow>('getJobs', undefined, jobsByIdSql(this.names), [numberArray(ids)]);
-    return rows.map(parseJobRow);
+    return rows.map(parseJobRow) as JobOf<Jobs>[];
   }
 
   /** Per-second statistics rows, newest first. */
@@ -614,7 +662,7 @@ export class Queries {
   ): Promise<QueryResult<Row>> {
     const options = name === undefined && timeoutMs === undefined ? undefined : { name, timeoutMs };
     try {
-      const query = (executor ?? this.driver).query<Row>(text, params, options);
+      const query = (executor ?? this.executor ?? this.driver).query<Row>(text, params, options);
       return await (timeoutMs === undefined ? query : withDeadline(query, timeoutMs, operation));
     } catch (error) {
       throw toPgQueueError(error, { operation, driver: this.driver.name, installHint: this.installHint() });

@@ -42,15 +42,40 @@ describe('ReconnectingListener', () => {
     expect(seen.closed).toBe(1);
   });
 
-  it('reports a lost connection and retries after 100 ms, doubling to at most 5 s', async () => {
+  it('reports a lost connection and retries after 100 ms, doubling to at most 5 s, less up to a fifth at random', async () => {
+    // The jitter's random draw at its extremes: 0 keeps each delay, 0.5 takes a tenth off.
+    for (const [draw, expected] of [
+      [0, [100, 200, 400, 800, 1_600, 3_200, 5_000, 5_000, 5_000]],
+      [0.5, [90, 180, 360, 720, 1_440, 2_880, 4_500, 4_500, 4_500]],
+    ] as const) {
+      vi.spyOn(Math, 'random').mockReturnValue(draw);
+      const { listener, seen, state } = fakeListener();
+      await listener.start();
+      state.failures = 8;
+      listener.lost(new Error('gone'));
+      listener.lost(new Error('reported once: no longer listening'));
+      await vi.advanceTimersByTimeAsync(60_000);
+      const delays = seen.attempts.slice(1).map((at, i) => at - seen.attempts[i]!);
+      expect(delays).toEqual(expected);
+      expect(seen.errors.map((error) => (error as Error).message)).toEqual(['gone', ...Array(8).fill('connection refused')]);
+      expect(seen.reconnects).toBe(1);
+      await listener.close();
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('retries with jitter by default: delays drawn between 80 and 100 percent', async () => {
     const { listener, seen, state } = fakeListener();
     await listener.start();
     state.failures = 8;
     listener.lost(new Error('gone'));
-    listener.lost(new Error('reported once: no longer listening'));
     await vi.advanceTimersByTimeAsync(60_000);
     const delays = seen.attempts.slice(1).map((at, i) => at - seen.attempts[i]!);
-    expect(delays).toEqual([100, 200, 400, 800, 1_600, 3_200, 5_000, 5_000, 5_000]);
+    const nominal = [100, 200, 400, 800, 1_600, 3_200, 5_000, 5_000, 5_000];
+    delays.forEach((delay, i) => {
+      expect(delay).toBeGreaterThanOrEqual(nominal[i]! * 0.8);
+      expect(delay).toBeLessThanOrEqual(nominal[i]!);
+    });
     expect(seen.errors.map((error) => (error as Error).message)).toEqual(['gone', ...Array(8).fill('connection refused')]);
     expect(seen.reconnects).toBe(1);
     await listener.close();

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   DRIVER_SPECIFICATION_VERSION,
   PgQueueError,
@@ -24,6 +25,14 @@ export interface PGliteDriver extends Driver {
 const DRIVER_NAME = 'pglite';
 
 /**
+ * The transaction of this driver that the current code runs inside, if any. PGlite has one
+ * connection: a statement sent on the driver from inside its own open transaction waits for that
+ * transaction to end, which waits for the statement: a silent hang. Knowing the caller's
+ * transaction turns it into an immediate error.
+ */
+const openTransaction = new AsyncLocalStorage<{ database: PGliteDatabase; open: boolean }>();
+
+/**
  * A pgqueue driver on PGlite, PostgreSQL in-process. Without `db` it creates its own database
  * (in memory, or in `options.dataDir`) and closes it on `close()`; a `db` passed in stays the
  * caller's.
@@ -47,7 +56,20 @@ export function createPGliteDriver(db?: PGliteDatabase, options: PGliteDriverOpt
       throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver or its PGlite database was closed.`);
     }
   };
-  const statements = queryableOn(database, assertOpen);
+  const assertNotInOwnTransaction = () => {
+    const current = openTransaction.getStore();
+    if (current?.open === true && current.database === database) {
+      throw invalidArgument(
+        `pgqueue (${DRIVER_NAME}): a statement was sent on the driver from inside its own transaction. PGlite has one ` +
+          `connection, so it would wait for the transaction to end, forever. Inside transaction(tx => …) use tx, or ` +
+          `queries.in(tx) for pgqueue's statements.`,
+      );
+    }
+  };
+  const statements = queryableOn(database, () => {
+    assertOpen();
+    assertNotInOwnTransaction();
+  });
 
   return {
     specificationVersion: DRIVER_SPECIFICATION_VERSION,
@@ -60,7 +82,9 @@ export function createPGliteDriver(db?: PGliteDatabase, options: PGliteDriverOpt
 
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       assertOpen();
+      assertNotInOwnTransaction();
       return database.transaction(async (tx) => {
+        const state = { database, open: true };
         let ended = false;
         const handle = queryableOn(tx, () => {
           if (ended) {
@@ -68,9 +92,10 @@ export function createPGliteDriver(db?: PGliteDatabase, options: PGliteDriverOpt
           }
         });
         try {
-          return await fn(handle);
+          return await openTransaction.run(state, () => fn(handle));
         } finally {
           ended = true;
+          state.open = false;
         }
       });
     },

@@ -43,9 +43,17 @@ export function installSql(n: Names): string {
   return `${baseSql(n)}\n${steps}\n${markerSql(n, SCHEMA_VERSION)}\n`;
 }
 
-/** The advisory lock installers and upgraders of one installation take turns on (transaction-scoped). */
+/**
+ * The advisory lock installers and upgraders of one installation take turns on (transaction-scoped),
+ * then a read of a catalog table. A backend that waited for the lock still holds the catalog cache
+ * of before the wait: "no such schema" or "no such type", cached by verifySchema's lookups, and
+ * CREATE SCHEMA IF NOT EXISTS believed it (34 of 80 installs failed with a unique violation on
+ * pg_namespace, 8 processes at once). Opening a catalog table takes a relation lock, and taking a
+ * lock makes the backend apply the invalidations other sessions committed meanwhile.
+ */
 export function installLockSql(n: Names): string {
-  return `SELECT pg_advisory_xact_lock(hashtext('pgqueue install ' || '${n.jobs}'))`;
+  return `SELECT pg_advisory_xact_lock(hashtext('pgqueue install ' || '${n.jobs}'));
+SELECT FROM pg_catalog.pg_namespace WHERE false`;
 }
 
 /** Version 1 as it shipped (test/fixtures/schema-v1.sql is its frozen text). Never edit: add a step. */
@@ -53,8 +61,8 @@ function baseSql(n: Names): string {
   const p = n.prefix;
   const statuses = JOB_STATUSES.map((s) => `'${s}'`).join(', ');
   // Installers starting at once (every worker of a fleet calling installSchema on its first start)
-  // take turns on this lock, and each statement after it sees what the previous holder committed,
-  // so the guards below make the later ones change nothing instead of failing on CREATE TYPE.
+  // take turns on this lock, so the guards below make the later ones change nothing instead of
+  // failing on CREATE TYPE.
   return `${installLockSql(n)};
 ${n.schema === undefined ? '' : `CREATE SCHEMA IF NOT EXISTS "${n.schema}";\n`}
 DO $install$ BEGIN

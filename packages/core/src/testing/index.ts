@@ -20,6 +20,7 @@ export { openFixture, skipReason } from './target.js';
 export { listenOutageCases, type ListenOutageOptions } from './outage.suite.js';
 export { startOutageProxy, type OutageProxy } from './proxy.js';
 export { sleep, waitFor } from './wait.js';
+export { runOwnTransactionSuite, type OwnTransactionTarget } from './own-transaction.suite.js';
 export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
 export { parseExposition, runOperationsSuite, schemaV1Sql } from './operations.suite.js';
 

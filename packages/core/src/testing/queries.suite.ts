@@ -240,6 +240,45 @@ export function queryCases(fx: () => Fixture): void {
     expect((await queries.getJobs([id]))[0]?.entrypoint).toBe(entrypoint);
   });
 
+  it('queries.transaction and queries.in(tx): every statement in the transaction, none left after a rollback', async () => {
+    const { driver, queries } = fx();
+    const entrypoint = fx().entrypoint();
+    const queued = async () => (await queries.queueSize()).filter((row) => row.entrypoint === entrypoint).length;
+    const rollback = new Error('roll back');
+    await expect(
+      queries.transaction(async (inTx) => {
+        await inTx.enqueue({ entrypoint, payload: { n: 1 } });
+        await inTx.enqueue([{ entrypoint }, { entrypoint }]);
+        // Seen inside the transaction, through the bound queries.
+        expect((await inTx.queueSize()).find((row) => row.entrypoint === entrypoint)?.count).toBe(3);
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(await queued()).toBe(0);
+    await expect(
+      driver.transaction(async (tx) => {
+        await queries.in(tx).enqueue({ entrypoint });
+        throw rollback;
+      }),
+    ).rejects.toBe(rollback);
+    expect(await queued()).toBe(0);
+
+    const [first, second] = await queries.transaction(async (inTx, tx) => {
+      await tx.query('SELECT 1');
+      return [await inTx.enqueue({ entrypoint, payload: { n: 2 } }), await inTx.enqueue({ entrypoint })];
+    });
+    const third = await driver.transaction((tx) => queries.in(tx).enqueue({ entrypoint }));
+    expect((await queries.getJobs([first, second, third])).map((job) => job.id)).toEqual([first, second, third]);
+  });
+
+  it('queries.in refuses something that is not a transaction handle, and a bound transaction() call', async () => {
+    const { driver, queries } = fx();
+    expect(() => queries.in({} as never)).toThrow(/Queries\.in: expected a transaction handle/);
+    await driver.transaction(async (tx) => {
+      await expect(queries.in(tx).transaction(async () => undefined)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+  });
+
   it('installs idempotently, verifies, uninstalls, and prints the SQL without connecting', async () => {
     const { driver } = fx();
     const options = { schema: fx().schema, prefix: 'alt_' };

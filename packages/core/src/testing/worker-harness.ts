@@ -6,6 +6,7 @@
  */
 import type { Driver } from '../driver.js';
 import { PgQueueError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { WorkerOperation } from '../worker/events.js';
 import type { QueueManagerOptions } from '../worker/options.js';
 import { QueueManager, type RunOptions } from '../worker/queue-manager.js';
@@ -16,6 +17,8 @@ export interface TestWorker {
   driver: Driver;
   /** Every `error` event, with the step it came from. */
   errors: { error: unknown; operation: WorkerOperation }[];
+  /** What the worker logged (unless the test passed a logger of its own), instead of the console. */
+  logs: { level: keyof Logger; message: string }[];
   /** Starts `run()`; the promise is awaited again when the test ends. */
   run(options?: RunOptions): Promise<void>;
 }
@@ -58,13 +61,17 @@ export function createWorkerHarness(target: ConformanceTarget, fx: () => Fixture
     async worker(options = {}) {
       const { driver: given, ...rest } = options;
       const driver = given ?? (await harness.driver());
-      const qm = new QueueManager(driver, { schema: fx().schema, ...rest });
+      const logs: TestWorker['logs'] = [];
+      const record = (level: keyof Logger) => (message: string) => void logs.push({ level, message });
+      const logger: Logger = { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') };
+      const qm = new QueueManager(driver, { schema: fx().schema, logger, ...rest });
       const errors: TestWorker['errors'] = [];
       qm.on('error', (error, { operation }) => errors.push({ error, operation }));
       const worker: TestWorker = {
         qm,
         driver,
         errors,
+        logs,
         run(runOptions) {
           const running = qm.run(runOptions);
           runs.push(running.catch(() => undefined));

@@ -11,6 +11,49 @@ import { sleep, waitFor } from './wait.js';
 const HOUR_MS = 3_600_000;
 
 export function resilienceCases(h: WorkerHarness, requiresServer: boolean): void {
+  it('run() rejects with SCHEMA_NOT_INSTALLED and the install hint within a second when the schema is missing', async () => {
+    const schema = `pgq_missing_${randomUUID().slice(0, 8)}`;
+    const worker = await h.worker({ schema, pollIntervalMs: 50 });
+    worker.qm.entrypoint('anything', () => undefined);
+    const started = Date.now();
+    const error = await worker.run().then(
+      () => undefined,
+      (caught: unknown) => caught,
+    );
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(PgQueueError.isInstance(error) && error.code).toBe('SCHEMA_NOT_INSTALLED');
+    expect((error as Error).message).toContain(`installSchema(driver, { schema: '${schema}' })`);
+    expect(worker.logs.filter((log) => log.level === 'error').map((log) => log.message)).toEqual([
+      expect.stringContaining('cannot start'),
+    ]);
+  });
+
+  it('keeps fetching through transient errors, logging each as a warning, then serves the job', async () => {
+    const driver = await h.driver();
+    let failuresLeft = 3;
+    // The same driver, whose next three dequeues fail as a dropped connection would.
+    const flaky = Object.create(driver) as typeof driver;
+    flaky.query = (async (text: string, params?: readonly (string | null)[], options?: object) => {
+      if (text.includes('dequeue') && failuresLeft > 0) {
+        failuresLeft--;
+        throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+      }
+      return driver.query(text, params, options);
+    }) as typeof driver.query;
+    const worker = await h.worker({ driver: flaky, pollIntervalMs: 50 });
+    const entrypoint = h.fx().entrypoint('flaky');
+    const ran: JobId[] = [];
+    worker.qm.entrypoint(entrypoint, (job) => void ran.push(job.id));
+    const id = await h.fx().queries.enqueue({ entrypoint });
+    void worker.run();
+    await waitFor('the job to run after the fetch failures', () => ran.length === 1, 15_000);
+    expect(ran).toEqual([id]);
+    const warnings = worker.logs.filter((log) => log.level === 'warn' && log.message.includes('dequeue failed'));
+    expect(warnings).toHaveLength(3);
+    expect(warnings[0]!.message).toMatch(/could not talk to PostgreSQL/);
+    expect(worker.errors.filter((entry) => entry.operation === 'dequeue')).toHaveLength(3);
+  });
+
   const jobsTable = () => `"${h.fx().schema}".pgqueuer`;
   const totalsOf = async (queries: Queries, entrypoint: string) =>
     (await queries.statisticsTotals()).filter((row) => row.entrypoint === entrypoint);

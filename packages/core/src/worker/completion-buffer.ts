@@ -16,6 +16,7 @@
  * can only come from a bug, and before this rule it wedged the buffer (completeJobs refuses a
  * batch naming a job twice, and the refusal was retried forever).
  */
+import { backoffDelayMs } from '../backoff.js';
 import { within } from '../deadline.js';
 import { PgQueueError } from '../errors.js';
 import type { CompletionStatus, JobError, JobId } from '../job.js';
@@ -55,8 +56,8 @@ type Outcome =
 
 type OutcomeKind = Outcome['kind'];
 
-const FIRST_RETRY_MS = 50;
-const MAX_RETRY_MS = 5_000;
+/** A failed write is retried from 50 ms (a flush is cheap to repeat), doubling to 5 s. */
+const WRITE_BACKOFF = { firstMs: 50, maxMs: 5_000 };
 
 export class CompletionBuffer {
   /** Outcomes waiting for the next flush, in arrival order. */
@@ -246,7 +247,7 @@ export class CompletionBuffer {
   }
 
   private backoffMs(): number {
-    return Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** Math.max(0, this.failures - 1));
+    return backoffDelayMs(WRITE_BACKOFF, this.failures);
   }
 }
 

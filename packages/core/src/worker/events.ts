@@ -4,7 +4,7 @@
  * throws must not break the worker.
  */
 import type { JobId } from '../job.js';
-import type { WorkerJob } from './job.js';
+import type { UntypedJobs, WorkerJobOf } from '../job-map.js';
 
 /** What the worker does with a job whose last attempt failed. */
 export type FinalFailure = 'hold' | 'delete';
@@ -31,16 +31,19 @@ export type WorkerOperation =
   | 'pruneStatistics'
   | 'stop';
 
-/** Each event with the arguments its listeners receive. */
-export interface QueueManagerEvents {
-  jobStarted: [job: WorkerJob];
+/**
+ * Each event with the arguments its listeners receive. With a job map the job is a union
+ * discriminated by `entrypoint`: check `job.entrypoint` and `job.payload` has that entrypoint's type.
+ */
+export interface QueueManagerEvents<Jobs extends object = UntypedJobs> {
+  jobStarted: [job: WorkerJobOf<Jobs>];
   /** The handler resolved; its completion goes out with the next flush. */
-  jobCompleted: [job: WorkerJob, info: { durationMs: number }];
-  jobRetried: [job: WorkerJob, info: { reason: RetryReason; delayMs: number; error: unknown; durationMs: number }];
+  jobCompleted: [job: WorkerJobOf<Jobs>, info: { durationMs: number }];
+  jobRetried: [job: WorkerJobOf<Jobs>, info: { reason: RetryReason; delayMs: number; error: unknown; durationMs: number }];
   /** The last attempt failed: the job is held as `failed`, or deleted and counted as `exception`. */
-  jobFailed: [job: WorkerJob, info: { error: unknown; action: FinalFailure; durationMs: number }];
+  jobFailed: [job: WorkerJobOf<Jobs>, info: { error: unknown; action: FinalFailure; durationMs: number }];
   /** The job was canceled: it was aborted while running, or found canceled when picked. */
-  jobCanceled: [job: WorkerJob];
+  jobCanceled: [job: WorkerJobOf<Jobs>];
   /** Another worker took this job over (this worker's lease expired); its outcome here is dropped. */
   leaseLost: [jobId: JobId];
   /** This worker claimed the period's statistics prune (option pruneStatistics) and ran it. */

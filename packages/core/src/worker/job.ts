@@ -1,8 +1,11 @@
 /** The job as a handler sees it, and what else the handler gets. */
 import { jsonPayload, type Job, type JobError, type JobId, type JobStatus } from '../job.js';
+import type { UntypedJobs } from '../job-map.js';
 import type { Queries } from '../queries.js';
 
-export interface WorkerJob<Payload = unknown> extends Omit<Job, 'payload'> {
+/** The job a handler runs. With a job map, `Payload` and `Entrypoint` come from it (job-map.ts). */
+export interface WorkerJob<Payload = unknown, Entrypoint extends string = string>
+  extends Omit<Job<Payload, Entrypoint>, 'payload'> {
   /**
    * The payload decoded from its JSON on first read (null when the job has none). A job
    * enqueued as raw bytes throws PAYLOAD_NOT_SERIALIZABLE here: read `rawPayload` instead.
@@ -12,7 +15,7 @@ export interface WorkerJob<Payload = unknown> extends Omit<Job, 'payload'> {
   readonly rawPayload: Uint8Array | null;
 }
 
-export interface JobContext {
+export interface JobContext<Jobs extends object = UntypedJobs> {
   /**
    * Aborted when the job is canceled (JOB_CANCELED), when another worker took it over after
    * this worker's lease expired (LEASE_LOST), or when the worker's stop deadline passed
@@ -21,11 +24,14 @@ export interface JobContext {
    */
   readonly signal: AbortSignal;
   /** The worker's queries, e.g. to enqueue follow-up jobs. */
-  readonly queries: Queries;
+  readonly queries: Queries<Jobs>;
 }
 
 /** A job handler: resolve to complete the job; throw (or reject) to fail this attempt. */
-export type JobHandler<Payload = unknown> = (job: WorkerJob<Payload>, context: JobContext) => Promise<void> | void;
+export type JobHandler<Payload = unknown, Entrypoint extends string = string, Jobs extends object = UntypedJobs> = (
+  job: WorkerJob<Payload, Entrypoint>,
+  context: JobContext<Jobs>,
+) => Promise<void> | void;
 
 /**
  * A WorkerJob that decodes its payload only when read: a handler that never reads it pays

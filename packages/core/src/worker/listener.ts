@@ -5,6 +5,7 @@
  * unreachable still ends up listening. Until then, and whenever LISTEN is unavailable, the
  * worker's poll keeps jobs moving.
  */
+import { Backoff } from '../backoff.js';
 import type { Driver, ListenHandle } from '../driver.js';
 import type { JobId } from '../job.js';
 import { NOTIFY_CANCELED, NOTIFY_ENQUEUED } from '../sql/notify.js';
@@ -46,13 +47,11 @@ export interface QueueListenerHooks {
   onError(error: unknown): void;
 }
 
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
-
 export class QueueListener {
   private handle: ListenHandle | undefined;
   private closed = false;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly backoff = new Backoff();
 
   constructor(
     private readonly driver: Driver,
@@ -62,7 +61,7 @@ export class QueueListener {
 
   /** Subscribes; on failure reports it and keeps retrying in the background until close. */
   async start(): Promise<void> {
-    await this.subscribe(FIRST_RETRY_MS, false);
+    await this.subscribe(false);
   }
 
   async close(): Promise<void> {
@@ -74,7 +73,7 @@ export class QueueListener {
     await handle?.close();
   }
 
-  private async subscribe(delayMs: number, isRetry: boolean): Promise<void> {
+  private async subscribe(isRetry: boolean): Promise<void> {
     let handle: ListenHandle;
     try {
       handle = await this.driver.listen(this.channel, (payload) => this.received(payload), {
@@ -84,7 +83,7 @@ export class QueueListener {
     } catch (error) {
       if (this.closed) return;
       this.hooks.onError(error);
-      this.retryTimer = setTimeout(() => void this.subscribe(Math.min(delayMs * 2, MAX_RETRY_MS), true), delayMs);
+      this.retryTimer = setTimeout(() => void this.subscribe(true), this.backoff.failed());
       return;
     }
     if (this.closed) {
@@ -94,6 +93,7 @@ export class QueueListener {
       return;
     }
     this.handle = handle;
+    this.backoff.succeeded();
     if (isRetry) this.hooks.onReconnect();
   }
 

@@ -1,14 +1,19 @@
 /** QueueManager options, their defaults (all in one place) and their checks. */
 import { randomUUID } from 'node:crypto';
 import { invalidArgument } from '../errors.js';
+import type { UntypedJobs } from '../job-map.js';
+import { checkLogger, consoleLogger, type Logger } from '../logger.js';
 import type { SchemaOptions } from '../names.js';
 import { DEFAULT_STALE_AFTER_MS, MAX_BATCH, type Queries } from '../queries.js';
 import { checkOwnerId, checkPositiveInt } from '../validate.js';
 import type { Instrumentation } from './instrumentation.js';
 
-export interface QueueManagerOptions extends SchemaOptions {
-  /** Use these queries (e.g. a subclass) instead of `new Queries(driver, { schema, prefix, channel })`. */
-  queries?: Queries;
+export interface QueueManagerOptions<Jobs extends object = UntypedJobs> extends SchemaOptions {
+  /**
+   * Use these queries (yours, typed with the same job map, or a subclass) instead of
+   * `new Queries(driver, { schema, prefix, channel })`.
+   */
+  queries?: Queries<Jobs>;
   /**
    * Wraps every handler run and observes the job events, e.g. `openTelemetry()` from
    * `@pgqueue/opentelemetry`. The worker's own Queries get it too (for follow-up enqueues from
@@ -72,6 +77,12 @@ export interface QueueManagerOptions extends SchemaOptions {
    * `olderThanMs`. Off by default; see pruneStatistics and docs/operations.md.
    */
   pruneStatistics?: { olderThanMs: number; intervalMs?: number } | false;
+  /**
+   * Where the worker logs: errors it recovers from (warn), errors it cannot (error), start and
+   * stop (info), reconnects (debug). Any `{ debug, info, warn, error }` object: `console`, a pino
+   * or winston logger. Default `consoleLogger()`: console at level 'warn', or `PGQUEUE_LOG_LEVEL`.
+   */
+  logger?: Logger;
 }
 
 export interface ResolvedOptions {
@@ -87,6 +98,7 @@ export interface ResolvedOptions {
   statementTimeoutMs: number;
   vacuum: { intervalMs: number; minDeadRows: number } | false;
   pruneStatistics: { olderThanMs: number; intervalMs: number } | false;
+  logger: Logger;
 }
 
 export const QUEUE_MANAGER_DEFAULTS = {
@@ -117,7 +129,7 @@ function checkMs(value: unknown, what: string, min = 1): number {
   return value;
 }
 
-export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
+export function resolveOptions(options: Omit<QueueManagerOptions, 'queries'>): ResolvedOptions {
   const d = QUEUE_MANAGER_DEFAULTS;
   const batchSize = checkPositiveInt(options.batchSize ?? d.batchSize, 'QueueManager: batchSize', MAX_BATCH);
   const maxConcurrentTasks = checkPositiveInt(
@@ -148,6 +160,7 @@ export function resolveOptions(options: QueueManagerOptions): ResolvedOptions {
     ownerId: checkOwnerId(options.ownerId ?? randomUUID()),
     shutdownTimeoutMs: checkMs(options.shutdownTimeoutMs ?? d.shutdownTimeoutMs, 'shutdownTimeoutMs', 0),
     statementTimeoutMs: checkMs(options.statementTimeoutMs ?? d.statementTimeoutMs, 'statementTimeoutMs'),
+    logger: options.logger === undefined ? consoleLogger() : checkLogger(options.logger, 'QueueManager'),
     vacuum:
       options.vacuum === false
         ? false

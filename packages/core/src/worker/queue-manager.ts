@@ -8,17 +8,19 @@
  * back short it waits for a notification naming one of its entrypoints, or for the poll interval.
  * Several QueueManagers (processes, machines) can serve the same queue.
  */
+import { Backoff } from '../backoff.js';
 import { within } from '../deadline.js';
 import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
+import type { EntrypointName, IsUntyped, UntypedJobs } from '../job-map.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
 import { CompletionBuffer } from './completion-buffer.js';
 import { Events, type FinalFailure, type QueueManagerEvents, type RetryReason, type WorkerOperation } from './events.js';
 import { LeaseKeeper } from './heartbeat.js';
-import type { Instrumentation } from './instrumentation.js';
+import type { Instrumentation, InstrumentedWorker } from './instrumentation.js';
 import { DecodedJob, type JobHandler, type WorkerJob } from './job.js';
 import { QueueListener, type QueueEvent } from './listener.js';
 import { resolveOptions, type QueueManagerOptions, type ResolvedOptions } from './options.js';
@@ -86,12 +88,14 @@ const MIN_RENEWAL_TIMEOUT_MS = 1_000;
  * given up (pg also cancels it on the server) and the next look starts it afresh.
  */
 const VACUUM_TIMEOUT_MS = 60_000;
-const FIRST_FETCH_RETRY_MS = 100;
-const MAX_FETCH_RETRY_MS = 5_000;
 
-export class QueueManager {
+/**
+ * `Jobs`, a job map (job-map.ts), types the entrypoints a worker registers, its handlers'
+ * payloads, its events and its queries; without one any name compiles and payloads are `unknown`.
+ */
+export class QueueManager<Jobs extends object = UntypedJobs> {
   readonly driver: Driver;
-  readonly queries: Queries;
+  readonly queries: Queries<Jobs>;
   readonly ownerId: string;
   private readonly options: ResolvedOptions;
   private readonly entrypoints = new Map<string, Entrypoint>();
@@ -134,13 +138,13 @@ export class QueueManager {
   private readonly removedDuringFetch = new Set<JobId>();
   private readonly instrumentation: Instrumentation | undefined;
 
-  constructor(driver: Driver, options: QueueManagerOptions = {}) {
+  constructor(driver: Driver, options: QueueManagerOptions<Jobs> = {}) {
     this.driver = driver;
     this.options = resolveOptions(options);
     this.ownerId = this.options.ownerId;
     this.queries =
       options.queries ??
-      new Queries(driver, {
+      new Queries<Jobs>(driver, {
         ...(options.schema === undefined ? {} : { schema: options.schema }),
         ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
         ...(options.channel === undefined ? {} : { channel: options.channel }),
@@ -151,11 +155,11 @@ export class QueueManager {
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
     this.events = new Events((error, event) => {
-      if (event === 'error') console.error('pgqueue: an error listener threw:', error);
+      if (event === 'error') this.options.logger.error(`pgqueue worker ${this.ownerId}: an 'error' listener threw: ${messageOf(error)}`, error);
       else this.reportError(error, 'listener');
     });
     this.leases = new LeaseKeeper(
-      this.queries,
+      this.untypedQueries,
       {
         ownerId: this.ownerId,
         intervalMs: this.options.heartbeatIntervalMs,
@@ -173,7 +177,7 @@ export class QueueManager {
       },
     );
     this.buffer = new CompletionBuffer(
-      this.queries,
+      this.untypedQueries,
       {
         ownerId: this.ownerId,
         batchSize: this.options.completionBatchSize,
@@ -212,7 +216,7 @@ export class QueueManager {
       this.options.vacuum === false
         ? undefined
         : new JobsVacuum(
-            this.queries,
+            this.untypedQueries,
             { ...this.options.vacuum, checkTimeoutMs: this.options.statementTimeoutMs, vacuumTimeoutMs: VACUUM_TIMEOUT_MS },
             { onError: (error) => this.reportError(error, 'vacuum') },
           );
@@ -220,21 +224,37 @@ export class QueueManager {
       this.options.pruneStatistics === false
         ? undefined
         : new StatisticsPruner(
-            this.queries,
+            this.untypedQueries,
             { ...this.options.pruneStatistics, ownerId: this.ownerId, claimTimeoutMs: this.options.statementTimeoutMs },
             {
               onPruned: (info) => this.events.emit('statisticsPruned', info),
               onError: (error) => this.reportError(error, 'pruneStatistics'),
             },
           );
-    this.instrumentation?.observeWorker?.(this);
+    // An instrumentation serves any job map: it sees the same events, with jobs typed as unknown.
+    this.instrumentation?.observeWorker?.(this as unknown as InstrumentedWorker);
   }
 
   /**
-   * Registers the handler of an entrypoint. `Payload` types `job.payload` (decoded JSON).
-   * Register every entrypoint before `run()`.
+   * Registers the handler of an entrypoint; `job.payload` is its decoded JSON. With a job map the
+   * name must be one of its entrypoints and the payload has the declared type. Register every
+   * entrypoint before `run()`.
    */
-  entrypoint<Payload = unknown>(name: string, handler: JobHandler<Payload>, options: EntrypointOptions = {}): this {
+  entrypoint<Name extends EntrypointName<Jobs>>(
+    name: Name,
+    handler: JobHandler<Jobs[Name], Name, Jobs>,
+    options?: EntrypointOptions,
+  ): this;
+  /**
+   * Untyped use only (no job map): `Payload` types `job.payload`, unchecked, as a cast would.
+   * With a job map, declare the payload there instead.
+   */
+  entrypoint<Payload>(
+    name: IsUntyped<Jobs> extends true ? string : never,
+    handler: JobHandler<Payload, string, Jobs>,
+    options?: EntrypointOptions,
+  ): this;
+  entrypoint(name: string, handler: JobHandler<unknown, string, Jobs>, options: EntrypointOptions = {}): this {
     const where = `QueueManager.entrypoint("${String(name)}")`;
     checkEntrypoint(name, 'QueueManager.entrypoint');
     if (this.state !== 'idle') throw invalidArgument(`${where}: register entrypoints before run().`);
@@ -245,7 +265,7 @@ export class QueueManager {
       throw invalidArgument(`${where}: onFinalFailure must be 'hold' or 'delete', got ${String(onFinalFailure)}.`);
     }
     this.entrypoints.set(name, {
-      handler: handler as JobHandler<unknown>,
+      handler: handler as unknown as JobHandler,
       retry: resolveRetryPolicy(options.retry, where),
       onFinalFailure,
       concurrencyLimit:
@@ -257,12 +277,18 @@ export class QueueManager {
   }
 
   /** Adds an event listener; returns a function that removes it. */
-  on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+  on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents<Jobs>[K]) => void): () => void {
+    // The runtime emits the jobs it fetched, whose entrypoints are the ones registered: typed by the map.
+    return this.events.on(event, listener as unknown as (...args: QueueManagerEvents[K]) => void);
   }
 
-  off<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): void {
-    this.events.off(event, listener);
+  off<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents<Jobs>[K]) => void): void {
+    this.events.off(event, listener as unknown as (...args: QueueManagerEvents[K]) => void);
+  }
+
+  /** The queries as the handlers get them: their types were fixed when each was registered. */
+  private get untypedQueries(): Queries {
+    return this.queries as unknown as Queries;
   }
 
   /** Jobs whose handlers are running now. */
@@ -272,7 +298,10 @@ export class QueueManager {
 
   /**
    * Serves the registered entrypoints until `stop()` (or, with `drain`, until no due job is
-   * left), then finishes as `stop()` describes. A QueueManager runs once.
+   * left), then finishes as `stop()` describes. A QueueManager runs once. Rejects with
+   * SCHEMA_NOT_INSTALLED, and the installSchema call to make, when the schema is missing before
+   * the first fetch went through; every other failure (and a schema lost later) is retried with
+   * backoff, logged as a warning and emitted as an `error` event.
    */
   run(options: RunOptions = {}): Promise<void> {
     if (this.state === 'stopped' && this.finished === undefined) return Promise.resolve();
@@ -329,6 +358,7 @@ export class QueueManager {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
           onReconnect: () => {
+            this.options.logger.debug(`pgqueue worker ${this.ownerId}: listening again on "${this.queries.channel}"`);
             // Notifications sent while the connection was down are lost: look for work and
             // for cancels now.
             this.wakeup.wake();
@@ -338,14 +368,21 @@ export class QueueManager {
         });
         await this.listener.start();
       }
+      this.options.logger.info(
+        `pgqueue worker ${this.ownerId}: serving ${[...this.entrypoints.keys()].join(', ')} (driver ${this.driver.name})`,
+      );
       await this.loop();
     } finally {
       await this.shutdown();
+      this.options.logger.info(`pgqueue worker ${this.ownerId}: stopped`);
     }
   }
 
   private async loop(): Promise<void> {
-    let fetchFailures = 0;
+    const fetchBackoff = new Backoff();
+    // Until a fetch went through once, a missing schema is a mistake of setup, not an outage:
+    // run() fails with it instead of retrying forever.
+    let fetchedOnce = false;
     // Drain: set once everything was written and a fetch after that still found nothing.
     let settledAndEmpty = false;
     while (this.state === 'running') {
@@ -381,12 +418,20 @@ export class QueueManager {
           break;
         }
         jobs = fetched;
-        fetchFailures = 0;
+        fetchedOnce = true;
+        fetchBackoff.succeeded();
       } catch (error) {
         this.fetchDone();
+        if (!fetchedOnce && PgQueueError.isInstance(error) && error.code === 'SCHEMA_NOT_INSTALLED') {
+          const fatal = new PgQueueError('SCHEMA_NOT_INSTALLED', `QueueManager.run: cannot start: ${error.message}`, {
+            cause: error,
+            ...(error.sqlState === undefined ? {} : { sqlState: error.sqlState }),
+          });
+          this.options.logger.error(`pgqueue worker ${this.ownerId}: ${fatal.message}`);
+          throw fatal;
+        }
         this.reportError(error, 'dequeue');
-        fetchFailures++;
-        await this.wakeup.wait(Math.min(MAX_FETCH_RETRY_MS, FIRST_FETCH_RETRY_MS * 2 ** (fetchFailures - 1)));
+        await this.wakeup.wait(fetchBackoff.failed());
         continue;
       }
       if (this.state !== 'running') {
@@ -483,7 +528,7 @@ export class QueueManager {
     let failed = false;
     let thrown: unknown;
     try {
-      const handle = () => run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.queries });
+      const handle = () => run.entrypoint.handler(run.job, { signal: run.controller.signal, queries: this.untypedQueries });
       const runJob = this.instrumentation?.runJob;
       // `next` is async so a handler that throws synchronously rejects it instead of throwing through the hook.
       await (runJob === undefined ? handle() : runJob.call(this.instrumentation, run.job, async () => handle()));
@@ -663,10 +708,15 @@ export class QueueManager {
     return Math.max(1, Math.min(this.options.statementTimeoutMs, left));
   }
 
+  /** An error the worker recovers from by itself (it retries, or polls): logged, and emitted as `error`. */
   private reportError(error: unknown, operation: WorkerOperation): void {
+    this.options.logger.warn(`pgqueue worker ${this.ownerId}: ${operation} failed: ${messageOf(error)}`);
     if (this.events.has('error')) this.events.emit('error', error, { operation });
-    else console.error(`pgqueue worker ${this.ownerId}: ${operation} failed:`, error instanceof Error ? error.message : error);
   }
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function abortReason(cause: AbortCause, id: JobId): PgQueueError {

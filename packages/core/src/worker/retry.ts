@@ -1,4 +1,5 @@
 /** What happens after a handler fails: the retry policy, its backoff, and RetryLater. */
+import { backoffDelayMs } from '../backoff.js';
 import { invalidArgument } from '../errors.js';
 import type { JobError } from '../job.js';
 import { checkDelayMs, checkPositiveInt } from '../validate.js';
@@ -43,9 +44,8 @@ export function resolveRetryPolicy(policy: RetryPolicy | undefined, where: strin
 
 /** The delay before the retry that follows failed attempt `attempt` (1 for the first run). */
 export function retryDelayMs(policy: Required<RetryPolicy>, attempt: number, random: () => number = Math.random): number {
-  const exponential = policy.baseDelayMs * policy.factor ** Math.max(0, attempt - 1);
-  const capped = Math.min(policy.maxDelayMs, exponential);
-  return Math.round(capped * (1 - policy.jitter * random()));
+  const { baseDelayMs: firstMs, maxDelayMs: maxMs, factor, jitter } = policy;
+  return backoffDelayMs({ firstMs, maxMs, factor, jitter }, attempt, random);
 }
 
 const RETRY_LATER = Symbol.for('@pgqueue/core/RetryLater');
