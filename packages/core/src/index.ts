@@ -6,6 +6,7 @@ export { ReconnectingListener, type ReconnectingListenerOptions } from './listen
 export {
   SCHEMA_VERSION,
   getInstallSql,
+  getSchedulesUpgradeSql,
   getUninstallSql,
   installSchema,
   uninstallSchema,
@@ -55,3 +56,22 @@ export type { JobContext, JobHandler, WorkerJob } from './worker/job.js';
 export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from './worker/retry.js';
 export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';
 export { MAX_ENTRYPOINT_LENGTH } from './validate.js';
+export {
+  DEFAULT_MISSED_AFTER_MS,
+  MAX_SCHEDULE_NAME_LENGTH,
+  defineSchedule,
+  type ScheduleDefinition,
+  type ScheduleOptions,
+} from './schedule/definition.js';
+export { DEFAULT_TIMEZONE, parseCron, type CronTicks } from './schedule/cron.js';
+export { MAX_TICKS_PER_CLAIM, planTicks, type MissedPolicy, type PlanInput, type TickJob, type TickPlan } from './schedule/plan.js';
+export {
+  Schedules,
+  scheduleDedupeKey,
+  type Schedule,
+  type ScheduleHeader,
+  type ScheduleStatus,
+  type ScheduledJob,
+  type SyncResult,
+  type TickResult,
+} from './schedule/schedules.js';

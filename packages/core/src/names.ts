@@ -23,8 +23,9 @@ export interface Names {
   status: string;
   entrypoints: string;
   dequeueFunction: string;
+  schedules: string;
   /** Unqualified names, for catalog lookups. */
-  raw: { jobs: string; statistics: string; status: string; entrypoints: string; dequeueFunction: string };
+  raw: { jobs: string; statistics: string; status: string; entrypoints: string; dequeueFunction: string; schedules: string };
   channel: string;
 }
 
@@ -68,6 +69,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     status: `${prefix}pgqueuer_status`,
     entrypoints: `${prefix}pgqueuer_entrypoint_lock`,
     dequeueFunction: `${prefix}pgqueuer_dequeue`,
+    schedules: `${prefix}pgqueuer_schedules`,
   };
   const qualify = (name: string) => (schema === undefined ? `"${name}"` : `"${schema}"."${name}"`);
   return {
@@ -78,6 +80,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     status: qualify(raw.status),
     entrypoints: qualify(raw.entrypoints),
     dequeueFunction: qualify(raw.dequeueFunction),
+    schedules: qualify(raw.schedules),
     raw,
     channel,
   };

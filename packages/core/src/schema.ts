@@ -3,6 +3,7 @@ import type { Queryable } from './driver.js';
 import { PgQueueError, toPgQueueError } from './errors.js';
 import { resolveNames, type SchemaOptions } from './names.js';
 import { JOB_COLUMNS, SCHEMA_MARKER, SCHEMA_VERSION, STATISTICS_COLUMNS, installSql, uninstallSql } from './sql/schema.js';
+import { SCHEDULE_COLUMNS, schedulesUpgradeSql } from './sql/schedules.js';
 import { verifyParams, verifySql } from './sql/verify.js';
 
 export { SCHEMA_VERSION };
@@ -10,6 +11,14 @@ export { SCHEMA_VERSION };
 /** The DDL that installSchema runs, for review or for a migration tool. */
 export function getInstallSql(options: SchemaOptions = {}): string {
   return installSql(resolveNames(options));
+}
+
+/**
+ * The DDL that brings an installed version-1 schema to version 2 (the schedules table), safe to
+ * run again. The version marker is left to the upgrade that runs it.
+ */
+export function getSchedulesUpgradeSql(options: SchemaOptions = {}): string {
+  return schedulesUpgradeSql(resolveNames(options));
 }
 
 /** The DDL that uninstallSchema runs. It drops every job and statistic. */
@@ -32,9 +41,11 @@ interface VerifyRow {
   statistics: boolean;
   entrypoints: boolean;
   dequeue: boolean;
+  schedules: boolean;
   marker: string | null;
   jobcolumns: string | null;
   statisticscolumns: string | null;
+  schedulecolumns: string | null;
 }
 
 function parseNameArray(text: string | null): string[] {
@@ -64,6 +75,11 @@ async function inspect(
   if (!row.statistics) problems.push(`table ${n.statistics} is missing`);
   if (!row.entrypoints) problems.push(`table ${n.entrypoints} is missing`);
   if (!row.dequeue) problems.push(`function ${n.dequeueFunction} is missing`);
+  if (!row.schedules) {
+    problems.push(
+      `table ${n.schedules} is missing (added in schema version 2: run getSchedulesUpgradeSql() on a version-1 installation)`,
+    );
+  }
   if (row.jobs) {
     const have = new Set(parseNameArray(row.jobcolumns));
     for (const column of JOB_COLUMNS) if (!have.has(column)) problems.push(`column ${n.jobs}.${column} is missing`);
@@ -74,9 +90,13 @@ async function inspect(
       if (!have.has(column)) problems.push(`column ${n.statistics}.${column} is missing`);
     }
   }
+  if (row.schedules) {
+    const have = new Set(parseNameArray(row.schedulecolumns));
+    for (const column of SCHEDULE_COLUMNS) if (!have.has(column)) problems.push(`column ${n.schedules}.${column} is missing`);
+  }
   const version = row.marker?.startsWith('pgqueue schema ') ? Number(row.marker.slice('pgqueue schema '.length)) : undefined;
   if (row.jobs && version === undefined) problems.push(`table ${n.jobs} has no "${SCHEMA_MARKER}" marker`);
-  const objectsPresent = [row.status, row.jobs, row.statistics, row.entrypoints, row.dequeue].filter(Boolean).length;
+  const objectsPresent = [row.status, row.jobs, row.statistics, row.entrypoints, row.dequeue, row.schedules].filter(Boolean).length;
   return { report: { installed: problems.length === 0, version, problems }, objectsPresent };
 }
 
@@ -93,6 +113,14 @@ export interface InstallResult {
 export async function installSchema(db: Queryable, options: SchemaOptions = {}): Promise<InstallResult> {
   const { report, objectsPresent } = await inspect(db, options);
   if (report.installed) return { created: false };
+  if (report.version !== undefined && report.version < SCHEMA_VERSION) {
+    throw new PgQueueError(
+      'SCHEMA_NOT_INSTALLED',
+      `pgqueue installSchema: schema version ${report.version} is installed and this pgqueue needs version ${SCHEMA_VERSION} ` +
+        `(${report.problems.join('; ')}). Upgrade it in place, keeping its jobs: version 2 adds the schedules table ` +
+        `(getSchedulesUpgradeSql() prints the DDL).`,
+    );
+  }
   if (objectsPresent > 0) {
     throw new PgQueueError(
       'SCHEMA_NOT_INSTALLED',

@@ -3,9 +3,13 @@
  * The indexes match the statements in this folder one to one (see each statement's comment).
  */
 import type { Names } from '../names.js';
+import { schedulesTableSql } from './schedules.js';
 
-/** Written into the jobs table comment so verify (and later upgrades) can tell what is installed. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Written into the jobs table comment so verify (and later upgrades) can tell what is installed.
+ * Version 2 added the schedules table (schedulesUpgradeSql brings a version-1 schema there).
+ */
+export const SCHEMA_VERSION = 2;
 export const SCHEMA_MARKER = `pgqueue schema ${SCHEMA_VERSION}`;
 
 export const JOB_STATUSES = ['queued', 'picked', 'successful', 'exception', 'canceled', 'deleted', 'failed'] as const;
@@ -104,6 +108,7 @@ CREATE TABLE IF NOT EXISTS ${n.entrypoints} (
   entrypoint text PRIMARY KEY
 );
 
+${schedulesTableSql(n)}
 ${dequeueFunctionSql(n)}
 `;
 }
@@ -285,6 +290,7 @@ $pgqueue$;`;
 
 export function uninstallSql(n: Names): string {
   return `DROP FUNCTION IF EXISTS ${n.dequeueFunction}(integer, text[], integer[], uuid, interval);
+DROP TABLE IF EXISTS ${n.schedules};
 DROP TABLE IF EXISTS ${n.entrypoints};
 DROP TABLE IF EXISTS ${n.statistics};
 DROP TABLE IF EXISTS ${n.jobs};

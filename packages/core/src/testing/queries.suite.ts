@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { jsonPayload, type CompletionStatus } from '../job.js';
-import { getInstallSql, installSchema, uninstallSchema, verifySchema } from '../schema.js';
+import { SCHEMA_VERSION, getInstallSql, installSchema, uninstallSchema, verifySchema } from '../schema.js';
 import { countingDriver } from './counting.js';
 import { Queries } from '../queries.js';
 import type { Fixture } from './target.js';
@@ -247,7 +247,7 @@ export function queryCases(fx: () => Fixture): void {
     expect((await verifySchema(driver, options)).installed).toBe(false);
     expect(await installSchema(driver, options)).toEqual({ created: true });
     expect(await installSchema(driver, options)).toEqual({ created: false });
-    expect(await verifySchema(driver, options)).toEqual({ installed: true, version: 1, problems: [] });
+    expect(await verifySchema(driver, options)).toEqual({ installed: true, version: SCHEMA_VERSION, problems: [] });
     const alt = new Queries(driver, options);
     await alt.enqueue({ entrypoint: 'x' });
     expect(await alt.queueSize()).toEqual([{ entrypoint: 'x', status: 'queued', priority: 0, count: 1 }]);
@@ -257,6 +257,6 @@ export function queryCases(fx: () => Fixture): void {
     expect(report.problems.join()).toContain('alt_pgqueuer_statistics" is missing');
     await expect(installSchema(driver, options)).rejects.toMatchObject({ code: 'SCHEMA_NOT_INSTALLED' });
     await uninstallSchema(driver, options);
-    expect((await verifySchema(driver, options)).problems).toHaveLength(5);
+    expect((await verifySchema(driver, options)).problems).toHaveLength(6);
   });
 }

@@ -19,7 +19,18 @@ export type RetryReason =
   | 'shutdown';
 
 /** The worker step an `error` event comes from. */
-export type WorkerOperation = 'dequeue' | 'complete' | 'retry' | 'hold' | 'heartbeat' | 'listen' | 'listener' | 'vacuum' | 'stop';
+export type WorkerOperation =
+  | 'dequeue'
+  | 'complete'
+  | 'retry'
+  | 'hold'
+  | 'heartbeat'
+  | 'listen'
+  | 'listener'
+  | 'vacuum'
+  | 'stop'
+  /** Registering schedules or enqueueing their ticks. */
+  | 'schedule';
 
 /** Each event with the arguments its listeners receive. */
 export interface QueueManagerEvents {

@@ -13,6 +13,9 @@ import type { Driver } from '../driver.js';
 import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
+import { defineSchedule, type ScheduleDefinition, type ScheduleOptions } from '../schedule/definition.js';
+import { ScheduleRunner } from '../schedule/runner.js';
+import { Schedules } from '../schedule/schedules.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
 import { CompletionBuffer } from './completion-buffer.js';
@@ -101,6 +104,11 @@ export class QueueManager {
   private readonly buffer: CompletionBuffer;
   private readonly leases: LeaseKeeper;
   private readonly vacuum: JobsVacuum | undefined;
+  /** The schedules table of this worker's schema: list, pause, resume, remove, runNow. */
+  readonly schedules: Schedules;
+  private readonly scheduleDefinitions = new Map<string, ScheduleDefinition>();
+  private scheduler: ScheduleRunner | undefined;
+  private readonly runStatement: <T>(statement: () => Promise<T>) => Promise<T>;
   private listener: QueueListener | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private drain = false;
@@ -144,6 +152,13 @@ export class QueueManager {
     this.serial = driver.capabilities.concurrentQueries ? undefined : new Serial();
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
+    this.runStatement = runStatement;
+    const names = this.queries.names;
+    this.schedules = new Schedules(driver, {
+      ...(names.schema === undefined ? {} : { schema: names.schema }),
+      prefix: names.prefix,
+      channel: names.channel,
+    });
     this.events = new Events((error, event) => {
       if (event === 'error') console.error('pgqueue: an error listener threw:', error);
       else this.reportError(error, 'listener');
@@ -238,6 +253,28 @@ export class QueueManager {
     return this;
   }
 
+  /**
+   * Enqueues a job of `entrypoint` at every tick of a cron expression (five fields, or six with
+   * seconds first; read in `options.timezone`, default UTC), from any number of workers with
+   * exactly one job per tick. The job is an ordinary job: any worker serving the entrypoint runs
+   * it, with its retries, limits and statistics. Register schedules before `run()`, in every
+   * process that serves the entrypoint: on start a worker disables the schedules of its
+   * entrypoints that it does not register (a schedule removed from the code stops firing).
+   * A bad expression or time zone throws INVALID_ARGUMENT here, and nothing is written.
+   */
+  schedule<Payload = unknown>(expression: string, entrypoint: string, options: ScheduleOptions<Payload> = {}): this {
+    const definition = defineSchedule(expression, entrypoint, options, 'QueueManager.schedule');
+    const where = `QueueManager.schedule("${expression}", "${entrypoint}")`;
+    if (this.state !== 'idle') throw invalidArgument(`${where}: register schedules before run().`);
+    if (this.scheduleDefinitions.has(definition.name)) {
+      throw invalidArgument(
+        `${where}: a schedule named "${definition.name}" is already registered: give each schedule of an entrypoint its own name (the name option).`,
+      );
+    }
+    this.scheduleDefinitions.set(definition.name, definition);
+    return this;
+  }
+
   /** Adds an event listener; returns a function that removes it. */
   on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents[K]) => void): () => void {
     return this.events.on(event, listener);
@@ -261,9 +298,11 @@ export class QueueManager {
     if (this.state !== 'idle') {
       return Promise.reject(invalidArgument('QueueManager.run: this worker already ran. A QueueManager runs once; create a new one.'));
     }
-    if (this.entrypoints.size === 0) {
+    if (this.entrypoints.size === 0 && this.scheduleDefinitions.size === 0) {
       return Promise.reject(
-        invalidArgument('QueueManager.run: no entrypoint is registered. Call qm.entrypoint(name, handler) first.'),
+        invalidArgument(
+          'QueueManager.run: no entrypoint or schedule is registered. Call qm.entrypoint(name, handler) or qm.schedule(…) first.',
+        ),
       );
     }
     this.state = 'running';
@@ -306,6 +345,16 @@ export class QueueManager {
     try {
       this.leases.start();
       this.vacuum?.start();
+      this.scheduler = new ScheduleRunner(
+        this.schedules,
+        {
+          definitions: [...this.scheduleDefinitions.values()],
+          owned: [...this.entrypoints.keys()],
+          statementTimeoutMs: this.options.statementTimeoutMs,
+        },
+        { runStatement: this.runStatement, onError: (error) => this.reportError(error, 'schedule') },
+      );
+      this.scheduler.start();
       if (this.driver.capabilities.listen) {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
@@ -567,6 +616,8 @@ export class QueueManager {
 
   private async shutdown(): Promise<void> {
     this.state = 'stopping';
+    // No tick is enqueued once stopping: the rest of the fleet (or the next start) takes them.
+    const schedulerStopped = this.scheduler?.stop() ?? Promise.resolve();
     // When the loop ended by itself (drain, or an unexpected error) no stop() set a deadline.
     this.scheduleAbort(this.options.shutdownTimeoutMs);
     while (this.running.size > 0) {
@@ -595,6 +646,7 @@ export class QueueManager {
       this.buffer.close(deadline),
       this.closeListener(deadline),
       within(this.vacuum?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
+      within(schedulerStopped, deadline - Date.now(), undefined),
     ]);
     if (unwritten.length > 0) {
       this.reportError(
