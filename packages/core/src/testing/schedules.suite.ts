@@ -10,7 +10,7 @@ import type { JobId } from '../job.js';
 import { Queries } from '../queries.js';
 import { getSchedulesUpgradeSql, installSchema, verifySchema } from '../schema.js';
 import { parseCron } from '../schedule/cron.js';
-import type { ScheduleHeader } from '../schedule/schedules.js';
+import { scheduleDedupeKey, type ScheduleHeader } from '../schedule/schedules.js';
 import type { WorkerJob } from '../worker/job.js';
 import { waitFor } from './wait.js';
 import { gate, type TestWorker, type WorkerHarness } from './worker-harness.js';
@@ -210,6 +210,8 @@ export function scheduleCases(h: WorkerHarness): void {
     expect(started.get(skipping)).toHaveLength(1);
     const sizes = await h.fx().queries.queueSize();
     expect(sizes.filter((row) => row.entrypoint === skipping)).toEqual([{ entrypoint: skipping, status: 'picked', priority: 0, count: 1 }]);
+    const [running] = await h.fx().queries.getJobs([started.get(skipping)![0]!.id]);
+    expect(running?.dedupeKey).toBe(scheduleDedupeKey(skipping));
     release.open();
     await waitFor('a second skipping job after the first finished', () => started.get(skipping)!.length === 2, 20_000);
     await worker.qm.stop();
