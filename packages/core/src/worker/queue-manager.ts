@@ -298,11 +298,9 @@ export class QueueManager {
     if (this.state !== 'idle') {
       return Promise.reject(invalidArgument('QueueManager.run: this worker already ran. A QueueManager runs once; create a new one.'));
     }
-    if (this.entrypoints.size === 0 && this.scheduleDefinitions.size === 0) {
+    if (this.entrypoints.size === 0) {
       return Promise.reject(
-        invalidArgument(
-          'QueueManager.run: no entrypoint or schedule is registered. Call qm.entrypoint(name, handler) or qm.schedule(…) first.',
-        ),
+        invalidArgument('QueueManager.run: no entrypoint is registered. Call qm.entrypoint(name, handler) first.'),
       );
     }
     this.state = 'running';
