@@ -86,3 +86,22 @@ export { DEFAULT_RETRY_POLICY, RetryLater, retryDelayMs, type RetryPolicy } from
 export { stopOnSignals, type StopOnSignalsOptions } from './worker/shutdown.js';
 export { consoleLogger, type LogLevel, type Logger } from './logger.js';
 export { MAX_ENTRYPOINT_LENGTH } from './validate.js';
+export {
+  DEFAULT_MISSED_AFTER_MS,
+  MAX_SCHEDULE_NAME_LENGTH,
+  defineSchedule,
+  type ScheduleDefinition,
+  type ScheduleOptions,
+} from './schedule/definition.js';
+export { DEFAULT_TIMEZONE, parseCron, type CronTicks } from './schedule/cron.js';
+export { MAX_TICKS_PER_CLAIM, planTicks, type MissedPolicy, type PlanInput, type TickJob, type TickPlan } from './schedule/plan.js';
+export {
+  Schedules,
+  scheduleDedupeKey,
+  type Schedule,
+  type ScheduleHeader,
+  type ScheduleStatus,
+  type ScheduledJob,
+  type SyncResult,
+  type TickResult,
+} from './schedule/schedules.js';

@@ -25,8 +25,17 @@ export interface Names {
   dequeueFunction: string;
   /** One row per periodic fleet task (statistics pruning): the worker that claims it runs it. */
   maintenance: string;
+  schedules: string;
   /** Unqualified names, for catalog lookups. */
-  raw: { jobs: string; statistics: string; status: string; entrypoints: string; dequeueFunction: string; maintenance: string };
+  raw: {
+    jobs: string;
+    statistics: string;
+    status: string;
+    entrypoints: string;
+    dequeueFunction: string;
+    maintenance: string;
+    schedules: string;
+  };
   channel: string;
 }
 
@@ -71,6 +80,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     entrypoints: `${prefix}pgqueuer_entrypoint_lock`,
     dequeueFunction: `${prefix}pgqueuer_dequeue`,
     maintenance: `${prefix}pgqueuer_maintenance`,
+    schedules: `${prefix}pgqueuer_schedules`,
   };
   const qualify = (name: string) => (schema === undefined ? `"${name}"` : `"${schema}"."${name}"`);
   return {
@@ -82,6 +92,7 @@ export function resolveNames(options: SchemaOptions = {}): Names {
     entrypoints: qualify(raw.entrypoints),
     dequeueFunction: qualify(raw.dequeueFunction),
     maintenance: qualify(raw.maintenance),
+    schedules: qualify(raw.schedules),
     raw,
     channel,
   };

@@ -2,6 +2,7 @@
 import type { Queryable } from './driver.js';
 import { PgQueueError, toPgQueueError } from './errors.js';
 import type { Names } from './names.js';
+import { SCHEDULE_COLUMNS } from './sql/schedules.js';
 import { JOB_COLUMNS, STATISTICS_COLUMNS } from './sql/schema.js';
 import { schemaMarker, type SchemaStep } from './sql/upgrades.js';
 import { verifyParams, verifySql } from './sql/verify.js';
@@ -26,9 +27,11 @@ interface VerifyRow {
   entrypoints: boolean;
   dequeue: boolean;
   maintenance: boolean;
+  schedules: boolean;
   marker: string | null;
   jobcolumns: string | null;
   statisticscolumns: string | null;
+  schedulecolumns: string | null;
 }
 
 export interface Inspection {
@@ -64,6 +67,8 @@ export async function inspectSchema(db: Queryable, n: Names, steps: readonly Sch
   if (!row.dequeue) problems.push(`function ${n.dequeueFunction} is missing`);
   // Added by version 2: only a problem of its own on a schema that claims to have it.
   if (!row.maintenance && (version === undefined || version >= 2)) problems.push(`table ${n.maintenance} is missing`);
+  // Added by version 3, likewise.
+  if (!row.schedules && (version === undefined || version >= 3)) problems.push(`table ${n.schedules} is missing`);
   if (row.jobs) {
     const have = new Set(parseNameArray(row.jobcolumns));
     for (const column of JOB_COLUMNS) if (!have.has(column)) problems.push(`column ${n.jobs}.${column} is missing`);
@@ -73,6 +78,10 @@ export async function inspectSchema(db: Queryable, n: Names, steps: readonly Sch
     for (const column of STATISTICS_COLUMNS) {
       if (!have.has(column)) problems.push(`column ${n.statistics}.${column} is missing`);
     }
+  }
+  if (row.schedules) {
+    const have = new Set(parseNameArray(row.schedulecolumns));
+    for (const column of SCHEDULE_COLUMNS) if (!have.has(column)) problems.push(`column ${n.schedules}.${column} is missing`);
   }
   if (row.jobs && version === undefined) {
     problems.push(`table ${n.jobs} has no "${schemaMarker(currentVersion)}" marker (its comment was changed or it is not pgqueue's)`);

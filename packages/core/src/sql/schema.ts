@@ -313,6 +313,7 @@ $pgqueue$;`;
 export function uninstallSql(n: Names): string {
   return `DROP FUNCTION IF EXISTS ${n.dequeueFunction}(integer, text[], integer[], uuid, interval);
 DROP TABLE IF EXISTS ${n.maintenance};
+DROP TABLE IF EXISTS ${n.schedules};
 DROP TABLE IF EXISTS ${n.entrypoints};
 DROP TABLE IF EXISTS ${n.statistics};
 DROP TABLE IF EXISTS ${n.jobs};

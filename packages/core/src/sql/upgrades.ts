@@ -14,6 +14,7 @@
  *   and keep what the previous release's statements read until a later step.
  */
 import type { Names } from '../names.js';
+import { schedulesTableSql } from './schedules.js';
 
 export interface SchemaStep {
   /** The version this step brings the schema to: the previous entry's plus one. */
@@ -38,6 +39,11 @@ CREATE TABLE IF NOT EXISTS ${n.maintenance} (
   last_run timestamptz NOT NULL,
   run_by   uuid
 );`,
+  },
+  {
+    version: 3,
+    description: 'schedules table: cron schedules whose ticks a worker of the fleet claims and enqueues as jobs',
+    sql: schedulesTableSql,
   },
 ];
 

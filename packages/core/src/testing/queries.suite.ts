@@ -302,7 +302,8 @@ export function queryCases(fx: () => Fixture): void {
     expect(report.problems.join()).toContain('alt_pgqueuer_statistics" is missing');
     await expect(installSchema(driver, options)).rejects.toMatchObject({ code: 'SCHEMA_NOT_INSTALLED' });
     await uninstallSchema(driver, options);
-    // The type, the four tables and the dequeue function.
-    expect((await verifySchema(driver, options)).problems).toHaveLength(6);
+    // The type, the five tables and the dequeue function (after uninstall the marker is gone too, so
+    // the tables added by later versions count as missing).
+    expect((await verifySchema(driver, options)).problems).toHaveLength(7);
   });
 }

@@ -14,6 +14,7 @@ import { createWorkerHarness } from './worker-harness.js';
 import { workerQueryCases } from './worker-queries.suite.js';
 import { resilienceCases } from './worker-resilience.suite.js';
 import { runtimeCases } from './worker-runtime.suite.js';
+import { scheduleCases } from './schedules.suite.js';
 
 export interface WorkerSuiteOptions {
   /**
@@ -51,6 +52,7 @@ export function runWorkerSuite(target: ConformanceTarget, options: WorkerSuiteOp
     describe('runtime', () =>
       runtimeCases(harness, { drainJobs: options.drainJobs ?? (target.requiresServer ? 20_000 : 2_000) }));
     describe('resilience', () => resilienceCases(harness, target.requiresServer));
+    describe('schedules', () => scheduleCases(harness));
     // Outages need a connection to cut (a server, through the proxy) besides the fixture's own.
     describe.skipIf(!target.requiresServer || target.createDriverAt === undefined)('faults', () => faultCases(harness));
   });

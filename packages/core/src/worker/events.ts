@@ -29,7 +29,9 @@ export type WorkerOperation =
   | 'listener'
   | 'vacuum'
   | 'pruneStatistics'
-  | 'stop';
+  | 'stop'
+  /** Registering schedules or enqueueing their ticks. */
+  | 'schedule';
 
 /**
  * Each event with the arguments its listeners receive. With a job map the job is a union

@@ -15,6 +15,9 @@ import { PgQueueError, invalidArgument } from '../errors.js';
 import type { Job, JobId } from '../job.js';
 import type { EntrypointName, IsUntyped, UntypedJobs } from '../job-map.js';
 import { Queries, type EntrypointLimit } from '../queries.js';
+import { defineSchedule, type ScheduleDefinition, type ScheduleOptions } from '../schedule/definition.js';
+import { ScheduleRunner } from '../schedule/runner.js';
+import { Schedules } from '../schedule/schedules.js';
 import { NOTIFY_ENQUEUED } from '../sql/notify.js';
 import { checkEntrypoint, checkNonNegative, checkPositiveInt } from '../validate.js';
 import { CompletionBuffer } from './completion-buffer.js';
@@ -108,6 +111,11 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
   private readonly leases: LeaseKeeper;
   private readonly vacuum: JobsVacuum | undefined;
   private readonly pruner: StatisticsPruner | undefined;
+  /** The schedules table of this worker's schema: list, pause, resume, remove, runNow. */
+  readonly schedules: Schedules;
+  private readonly scheduleDefinitions = new Map<string, ScheduleDefinition>();
+  private scheduler: ScheduleRunner | undefined;
+  private readonly runStatement: <T>(statement: () => Promise<T>) => Promise<T>;
   private listener: QueueListener | undefined;
   private state: 'idle' | 'running' | 'stopping' | 'stopped' = 'idle';
   private drain = false;
@@ -154,6 +162,13 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
     this.serial = driver.capabilities.concurrentQueries ? undefined : new Serial();
     const runStatement = <T>(statement: () => Promise<T>): Promise<T> =>
       this.serial === undefined ? statement() : this.serial.run(statement);
+    this.runStatement = runStatement;
+    const names = this.queries.names;
+    this.schedules = new Schedules(driver, {
+      ...(names.schema === undefined ? {} : { schema: names.schema }),
+      prefix: names.prefix,
+      channel: names.channel,
+    });
     this.events = new Events((error, event) => {
       if (event === 'error') this.options.logger.error(`pgqueue worker ${this.ownerId}: an 'error' listener threw: ${messageOf(error)}`, error);
       else this.reportError(error, 'listener');
@@ -276,6 +291,28 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
     return this;
   }
 
+  /**
+   * Enqueues a job of `entrypoint` at every tick of a cron expression (five fields, or six with
+   * seconds first; read in `options.timezone`, default UTC), from any number of workers with
+   * exactly one job per tick. The job is an ordinary job: any worker serving the entrypoint runs
+   * it, with its retries, limits and statistics. Register schedules before `run()`, in every
+   * process that serves the entrypoint: on start a worker disables the schedules of its
+   * entrypoints that it does not register (a schedule removed from the code stops firing).
+   * A bad expression or time zone throws INVALID_ARGUMENT here, and nothing is written.
+   */
+  schedule<Payload = unknown>(expression: string, entrypoint: string, options: ScheduleOptions<Payload> = {}): this {
+    const definition = defineSchedule(expression, entrypoint, options, 'QueueManager.schedule');
+    const where = `QueueManager.schedule("${expression}", "${entrypoint}")`;
+    if (this.state !== 'idle') throw invalidArgument(`${where}: register schedules before run().`);
+    if (this.scheduleDefinitions.has(definition.name)) {
+      throw invalidArgument(
+        `${where}: a schedule named "${definition.name}" is already registered: give each schedule of an entrypoint its own name (the name option).`,
+      );
+    }
+    this.scheduleDefinitions.set(definition.name, definition);
+    return this;
+  }
+
   /** Adds an event listener; returns a function that removes it. */
   on<K extends keyof QueueManagerEvents>(event: K, listener: (...args: QueueManagerEvents<Jobs>[K]) => void): () => void {
     // The runtime emits the jobs it fetched, whose entrypoints are the ones registered: typed by the map.
@@ -354,6 +391,16 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
       this.leases.start();
       this.vacuum?.start();
       this.pruner?.start();
+      this.scheduler = new ScheduleRunner(
+        this.schedules,
+        {
+          definitions: [...this.scheduleDefinitions.values()],
+          owned: [...this.entrypoints.keys()],
+          statementTimeoutMs: this.options.statementTimeoutMs,
+        },
+        { runStatement: this.runStatement, onError: (error) => this.reportError(error, 'schedule') },
+      );
+      this.scheduler.start();
       if (this.driver.capabilities.listen) {
         this.listener = new QueueListener(this.driver, this.queries.channel, {
           onEvent: (event) => this.received(event),
@@ -634,6 +681,8 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
 
   private async shutdown(): Promise<void> {
     this.state = 'stopping';
+    // No tick is enqueued once stopping: the rest of the fleet (or the next start) takes them.
+    const schedulerStopped = this.scheduler?.stop() ?? Promise.resolve();
     // When the loop ended by itself (drain, or an unexpected error) no stop() set a deadline.
     this.scheduleAbort(this.options.shutdownTimeoutMs);
     while (this.running.size > 0) {
@@ -663,6 +712,7 @@ export class QueueManager<Jobs extends object = UntypedJobs> {
       this.closeListener(deadline),
       within(this.vacuum?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
       within(this.pruner?.stop() ?? Promise.resolve(), deadline - Date.now(), undefined),
+      within(schedulerStopped, deadline - Date.now(), undefined),
     ]);
     if (unwritten.length > 0) {
       this.reportError(
