@@ -8,6 +8,7 @@
  * each tick; a process killed mid-round leaves nothing behind (its claim rolls back with its
  * connection) and the others take the tick in their next round, within POLL_MS.
  */
+import { Backoff } from '../backoff.js';
 import { withDeadline } from '../deadline.js';
 import { PgQueueError } from '../errors.js';
 import { Wakeup } from '../worker/wake.js';
@@ -20,8 +21,6 @@ export const POLL_MS = 1_000;
 const DUE_SLACK_MS = 5;
 /** A due tick that another scheduler holds locked right now: look again after this. */
 const BUSY_RETRY_MS = 50;
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
 
 export interface ScheduleRunnerConfig {
   definitions: readonly ScheduleDefinition[];
@@ -66,12 +65,12 @@ export class ScheduleRunner {
   private async loop(): Promise<void> {
     if (!(await this.register())) return;
     if (this.config.definitions.length === 0) return;
-    let failures = 0;
+    const backoff = new Backoff();
     while (!this.stopped) {
       let waitMs: number;
       try {
         const result = await this.statement('schedules.tick', () => this.schedules.tick(this.entrypoints));
-        failures = 0;
+        backoff.succeeded();
         for (const { name, error } of result.unreadable) {
           if (this.reportedUnreadable.has(name)) continue;
           this.reportedUnreadable.add(name);
@@ -84,8 +83,7 @@ export class ScheduleRunner {
         else waitMs = Math.min(POLL_MS, result.nextDueInMs + (result.nextDueInMs === 0 ? 0 : DUE_SLACK_MS));
       } catch (error) {
         this.hooks.onError(error);
-        failures++;
-        waitMs = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1));
+        waitMs = backoff.failed();
       }
       if (this.stopped) break;
       this.wakeup.clear();
@@ -95,17 +93,17 @@ export class ScheduleRunner {
 
   /** Registers the definitions until it succeeds; false when stopped first or the table is missing and there is nothing to schedule. */
   private async register(): Promise<boolean> {
-    let failures = 0;
+    const backoff = new Backoff();
     while (!this.stopped) {
       try {
         await this.statement('schedules.sync', () => this.schedules.sync(this.config.definitions, { owned: this.config.owned }));
         return true;
       } catch (error) {
-        this.hooks.onError(error);
-        // A worker without schedules on a schema from before schedules: nothing of its own to do.
+        // A worker without schedules on a schema from before schedules (a rolling upgrade): it has
+        // nothing to register and nothing to disable, so this is no error of its own.
         if (this.config.definitions.length === 0 && PgQueueError.isInstance(error) && error.code === 'SCHEMA_NOT_INSTALLED') return false;
-        failures++;
-        await this.wakeup.wait(Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** (failures - 1)));
+        this.hooks.onError(error);
+        await this.wakeup.wait(backoff.failed());
       }
     }
     return false;
