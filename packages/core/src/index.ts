@@ -1,8 +1,19 @@
-export * from './driver.js';
-export * from './errors.js';
-export { assertConnectionString, redactConnectionString } from './connection.js';
-export { assertChannelName, type SchemaOptions } from './names.js';
-export { ReconnectingListener, type ReconnectingListenerOptions } from './listen.js';
+/**
+ * `@pgqueue/core`: what an application uses. Helpers for writing an adapter are in
+ * `@pgqueue/core/adapter`, the conformance suites in `@pgqueue/core/testing`.
+ */
+export type {
+  Driver,
+  DriverCapabilities,
+  ListenEvents,
+  ListenHandle,
+  QueryOptions,
+  QueryResult,
+  Queryable,
+  SqlParam,
+} from './driver.js';
+export { PgQueueError, type PgQueueErrorCode, type PgQueueErrorOptions } from './errors.js';
+export type { Names, SchemaOptions } from './names.js';
 export {
   SCHEMA_VERSION,
   getInstallSql,
@@ -40,6 +51,7 @@ export {
   type QueueSizeRow,
   type RetryBatch,
   type RetryRequest,
+  type StatementOptions,
   type StatisticsRow,
   type StatisticsTotal,
 } from './queries.js';

@@ -5,8 +5,8 @@
  * connect and LISTEN and how to end its connection; it reports a lost connection with `lost()`
  * and each notification on the channel with `deliver()`.
  */
-import type { ListenEvents } from './driver.js';
-import { PgQueueError } from './errors.js';
+import type { ListenEvents } from '../driver.js';
+import { PgQueueError } from '../errors.js';
 
 export const LISTEN_FIRST_RETRY_MS = 100;
 export const LISTEN_MAX_RETRY_MS = 5_000;
