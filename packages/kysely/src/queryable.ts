@@ -1,5 +1,5 @@
 /** Statements on a Kysely instance or transaction: the Queryable of the driver and of kyselyQueryable. */
-import { invalidArgument, type QueryResult, type Queryable, type SqlParam } from '@pgqueue/core/adapter';
+import { invalidArgument, queryableFrom, type Queryable, type SqlParam } from '@pgqueue/core/adapter';
 import { isKyselyExecutor, rawQuery, type KyselyDatabase, type KyselyExecutor } from './client.js';
 import { splitStatements } from './statements.js';
 
@@ -26,14 +26,13 @@ export function queryableOn(target: KyselyExecutor, onFailure: () => void = () =
       await yieldToEventLoop();
     }
   };
-  return {
+  return queryableFrom({
     // The name hint is not used: Kysely's compiled queries carry no statement name to prepare.
-    async query<Row = Record<string, unknown>>(text: string, params: readonly SqlParam[] = []): Promise<QueryResult<Row>> {
-      const result = await run(text, params);
-      const rows = result.rows as Row[];
-      return { rows, rowCount: result.numAffectedRows === undefined ? rows.length : Number(result.numAffectedRows) };
+    async query(text, params) {
+      const { rows, numAffectedRows } = await run(text, params);
+      return { rows, rowCount: numAffectedRows === undefined ? rows.length : Number(numAffectedRows) };
     },
-    async exec(text: string): Promise<void> {
+    async exec(text) {
       // pg and postgres.js send a statement without parameters by the simple protocol, which
       // takes several; PGlite's dialect does not. So every dialect gets one statement at a time,
       // inside one transaction, as atomic as the implicit transaction of a multi-statement query.
@@ -49,7 +48,7 @@ export function queryableOn(target: KyselyExecutor, onFailure: () => void = () =
         });
       }
     },
-  };
+  });
 }
 
 export function assertKysely(value: unknown, caller: string): void {

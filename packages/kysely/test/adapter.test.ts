@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PgQueueError, QueueManager, Queries, installSchema, type JobId } from '@pgqueue/core';
 import { sqlStateOf } from '@pgqueue/core/adapter';
-import { waitFor } from '@pgqueue/core/testing';
+import { rejectionOf, thrownBy, waitFor } from '@pgqueue/core/testing';
 import { createKyselyDriver, kyselyQueryable, type KyselyDriver } from '../src/index.js';
 import { runnableTargets, type Opened } from './targets.js';
 
@@ -13,24 +13,6 @@ if (!process.env.DATABASE_URL) {
 }
 
 const suffix = () => randomBytes(4).toString('hex');
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-function thrownBy(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the function to throw');
-}
 
 describe('kysely adapter without a database', () => {
   const notKysely: [string, unknown][] = [

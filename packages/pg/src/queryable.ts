@@ -1,5 +1,5 @@
 /** Statements on a pg Pool, Client or PoolClient: the Queryable of the driver, its transactions and pgQueryable. */
-import { PgQueueError, type QueryOptions, type QueryResult, type Queryable, type SqlParam } from '@pgqueue/core/adapter';
+import { PgQueueError, queryableFrom, type Queryable } from '@pgqueue/core/adapter';
 import type { PgPool, PgQueryConfig, PgQueryResult, PgQueryTarget } from './client.js';
 
 export const DRIVER_NAME = 'pg';
@@ -19,14 +19,10 @@ export function queryableOn(
   client: PgQueryTarget,
   timed?: (config: PgQueryConfig, timeoutMs: number) => Promise<PgQueryResult>,
 ): Queryable {
-  return {
-    async query<Row = Record<string, unknown>>(
-      text: string,
-      params: readonly SqlParam[] = [],
-      options: QueryOptions = {},
-    ): Promise<QueryResult<Row>> {
-      const config: PgQueryConfig = { text, values: [...params], ...(options.name === undefined ? {} : { name: options.name }) };
-      const timeoutMs = options.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(options.timeoutMs));
+  return queryableFrom({
+    async query(text, values, { name, timeoutMs: deadline }) {
+      const config: PgQueryConfig = { text, values, ...(name === undefined ? {} : { name }) };
+      const timeoutMs = deadline === undefined ? undefined : Math.max(1, Math.ceil(deadline));
       let result: PgQueryResult;
       try {
         result =
@@ -38,13 +34,11 @@ export function queryableOn(
       } catch (error) {
         throw timeoutMs !== undefined && isReadTimeout(error) ? statementTimeout(timeoutMs, error) : error;
       }
-      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+      return { rows: result.rows, rowCount: result.rowCount ?? result.rows.length };
     },
-    async exec(text: string): Promise<void> {
-      // Without `values` pg uses the simple query protocol, which accepts several statements.
-      await client.query({ text });
-    },
-  };
+    // Without `values` pg uses the simple query protocol, which accepts several statements.
+    exec: (text) => client.query({ text }),
+  });
 }
 
 /**

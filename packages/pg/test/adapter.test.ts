@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver, PgQueueError } from '@pgqueue/core';
 import { toPgQueueError } from '@pgqueue/core/adapter';
-import { listenOutageCases, waitFor } from '@pgqueue/core/testing';
+import { listenOutageCases, rejectionOf, waitFor } from '@pgqueue/core/testing';
 import { createListenClient } from '../src/client.js';
 import { createPgDriver } from '../src/index.js';
 
@@ -13,15 +13,6 @@ if (!DATABASE_URL) {
 }
 
 const suffix = () => randomBytes(4).toString('hex');
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
 
 describe('pg adapter without a server', () => {
   it('builds the LISTEN client from the pool’s settings, password included (pg hides it from a spread)', async () => {

@@ -1,5 +1,5 @@
 /** Statements on a PGlite database or transaction: the Queryable of the driver, its transactions and pgliteQueryable. */
-import type { QueryResult, Queryable, SqlParam } from '@pgqueue/core/adapter';
+import { queryableFrom, type Queryable } from '@pgqueue/core/adapter';
 import type { PGliteQueryTarget } from './client.js';
 
 export const DRIVER_NAME = 'pglite';
@@ -13,23 +13,22 @@ export function pgliteQueryable(txOrDb: PGliteQueryTarget): Queryable {
 }
 
 export function queryableOn(target: PGliteQueryTarget): Queryable {
-  return {
+  return queryableFrom({
     // The name hint is not used: PGlite has no named prepared statements to reuse. Nor is
     // `timeoutMs`: a statement runs in this process, with no network to hang on and no other
     // session whose locks it could wait for; the core's deadline still applies.
-    async query<Row = Record<string, unknown>>(text: string, params: readonly SqlParam[] = []): Promise<QueryResult<Row>> {
-      const result = await target.query(text, [...params]);
+    async query(text, params) {
+      const result = await target.query(text, params);
       await yieldToEventLoop();
-      const rows = result.rows as Row[];
       // Before 0.5 PGlite had no rowCount; affectedRows is 0 for anything but DML, where
       // rows.length is the right answer.
-      return { rows, rowCount: result.rowCount ?? (result.affectedRows || rows.length) };
+      return { rows: result.rows, rowCount: result.rowCount ?? (result.affectedRows || result.rows.length) };
     },
-    async exec(text: string): Promise<void> {
+    async exec(text) {
       await target.exec(text);
       await yieldToEventLoop();
     },
-  };
+  });
 }
 
 /**

@@ -4,24 +4,8 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PgQueueError } from '@pgqueue/core';
+import { rejectionOf, waitFor } from '@pgqueue/core/testing';
 import { createPGliteDriver, type PGliteDriver } from '../src/index.js';
-
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-async function waitUntil(what: string, check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 describe('PGlite adapter', () => {
   let driver: PGliteDriver;
@@ -33,7 +17,6 @@ describe('PGlite adapter', () => {
   afterAll(async () => {
     await driver?.close();
   });
-
 
   it('has one connection, so the core runs one statement at a time, and LISTENs in process', () => {
     expect(driver.capabilities).toEqual({ concurrentQueries: false, listen: true });
@@ -68,7 +51,7 @@ describe('PGlite adapter', () => {
         await tx.query("SELECT pg_notify('txchan', 'committed')");
       });
       await driver.query('SELECT 1');
-      await waitUntil('the committed notification', () => received.length === 1);
+      await waitFor('the committed notification', () => received.length === 1);
       expect(received).toEqual(['committed']);
       await handle.close();
     });
@@ -84,7 +67,7 @@ describe('PGlite adapter', () => {
         { onError: (error) => errors.push(error) },
       );
       await driver.query("SELECT pg_notify('throwing', 'x')");
-      await waitUntil('onError', () => errors.length === 1);
+      await waitFor('onError', () => errors.length === 1);
       expect(errors).toEqual([failure]);
       await handle.close();
     });

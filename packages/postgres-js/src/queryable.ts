@@ -1,5 +1,5 @@
 /** Statements on a postgres.js `sql`: the Queryable of the driver, its transactions and postgresJsQueryable. */
-import type { QueryOptions, QueryResult, Queryable, SqlParam } from '@pgqueue/core/adapter';
+import { queryableFrom, type Queryable } from '@pgqueue/core/adapter';
 import type { PostgresJsQueryTarget } from './client.js';
 
 export const DRIVER_NAME = 'postgres-js';
@@ -13,22 +13,17 @@ export function postgresJsQueryable(sqlOrTransaction: PostgresJsQueryTarget): Qu
 }
 
 export function queryableOn(target: PostgresJsQueryTarget): Queryable {
-  return {
-    async query<Row = Record<string, unknown>>(
-      text: string,
-      params: readonly SqlParam[] = [],
-      options: QueryOptions = {},
-    ): Promise<QueryResult<Row>> {
+  return queryableFrom({
+    async query(text, params, { name }) {
       // postgres.js names and caches prepared statements itself; the core's name only says
       // that this statement is worth preparing. `timeoutMs` is left to the core's deadline:
       // postgres.js's `query.cancel()` drops the promise of the cancel request it sends on a new
       // connection, so against an unreachable server its failure would be an unhandled rejection.
-      const result = await target.unsafe(text, [...params], { prepare: options.name !== undefined });
-      const rows = Array.from(result) as Row[];
+      const result = await target.unsafe(text, params, { prepare: name !== undefined });
+      // A plain array: the result is an Array subclass carrying postgres.js's own fields.
+      const rows = Array.from(result);
       return { rows, rowCount: result.count ?? rows.length };
     },
-    async exec(text: string): Promise<void> {
-      await target.unsafe(text);
-    },
-  };
+    exec: (text) => target.unsafe(text),
+  });
 }

@@ -30,4 +30,5 @@ export {
   ReconnectingListener,
   type ReconnectingListenerOptions,
 } from './listener.js';
+export { queryableFrom, type Statements } from './queryable.js';
 export { TransactionGuard } from './transaction-guard.js';

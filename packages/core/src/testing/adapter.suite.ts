@@ -9,27 +9,8 @@ import { expect, it } from 'vitest';
 import { DRIVER_SPECIFICATION_VERSION, type Driver, type Queryable } from '../driver.js';
 import { PgQueueError, sqlStateOf, toPgQueueError } from '../errors.js';
 import type { ConformanceTarget, Fixture } from './target.js';
-import { sleep, waitFor } from './wait.js';
+import { rejectionOf, settledWithin, sleep, waitFor } from './wait.js';
 
-async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected the promise to reject');
-}
-
-/** The promise's outcome, or 'pending' after `ms`: a guard that must fail at once must not hang. */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise((resolve) => (timer = setTimeout(() => resolve('pending'), ms)));
-  try {
-    return await Promise.race([promise.then(() => 'resolved', (error: unknown) => error), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 export function adapterCases(fx: () => Fixture, target: ConformanceTarget): void {
   const table = () => `"${fx().schema}".adapter_rows`;

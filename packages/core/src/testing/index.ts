@@ -22,7 +22,7 @@ export { runConnectionStringSuite, type ConnectionStringTarget } from './connect
 export { openFixture, skipReason } from './target.js';
 export { listenOutageCases, type ListenOutageOptions } from './outage.suite.js';
 export { startOutageProxy, type OutageProxy } from './proxy.js';
-export { sleep, waitFor } from './wait.js';
+export { rejectionOf, settledWithin, sleep, thrownBy, waitFor } from './wait.js';
 export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
 
 export function runConformanceSuite(target: ConformanceTarget): void {
