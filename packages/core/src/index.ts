@@ -14,6 +14,7 @@ export type {
 } from './driver.js';
 export { PgQueueError, type PgQueueErrorCode, type PgQueueErrorOptions } from './errors.js';
 export type { Names, SchemaOptions } from './names.js';
+export { JOB_STATUSES } from './sql/schema.js';
 export {
   SCHEMA_VERSION,
   getInstallSql,

@@ -8,6 +8,10 @@
  *   from inside a scope of its own that is still open;
  * - keeping `tx` and using it after the transaction ended, when its connection may already serve
  *   someone else.
+ *
+ * The scope exists only while a `driver.transaction` callback runs: the worker runtime never opens
+ * one, so its hot path only pays for a `getStore()` per statement (Node turns on its promise hooks
+ * for AsyncLocalStorage at the first `run()`, i.e. in processes that use `driver.transaction`).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { QueryOptions, Queryable, SqlParam } from '../driver.js';
