@@ -57,7 +57,7 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
           if (failed) await trx.executeQuery(rawQuery('SELECT 1'));
           return result;
         }),
-      async listen(channel, onPayload, events) {
+      listen(channel, onPayload, events) {
         if (listenSource === undefined) {
           throw invalidArgument(
             `pgqueue (${DRIVER_NAME}): LISTEN needs a listen source: createKyselyDriver(db, { listen: createPgDriver(pool) }) ` +
@@ -67,7 +67,11 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
         // With one connection the source's LISTEN shares it with the dialect, and would join (and
         // roll back with) a transaction open there; holding the dialect's connection keeps it out.
         const subscribe = () => listenSource.listen(channel, onPayload, events);
-        return concurrentQueries ? subscribe() : plain.connection().execute(subscribe);
+        const pending = concurrentQueries ? subscribe() : plain.connection().execute(subscribe);
+        return {
+          ready: pending.then(() => undefined),
+          close: () => pending.then((handle) => handle.close(), () => undefined),
+        };
       },
       // Nothing of its own to end: the Kysely instance and the listen source are the caller's.
       end: async () => undefined,

@@ -43,10 +43,9 @@ export function createPgDriver(poolOrConnectionString: PgPool | string, options:
       statements: queryableOn(pool, (config, timeoutMs) => queryWithDeadline(pool, config, timeoutMs)),
       clientClosed: () => pool.ending,
       transaction: <T>(fn: (tx: Queryable) => Promise<T>) => inTransaction(pool, fn),
-      async listen(channel, onPayload, events) {
+      listen(channel, onPayload, events) {
         const listener = pgListener(pool.options, channel, onPayload, events);
-        await listener.start();
-        return { close: () => listener.close() };
+        return { ready: listener.start(), close: () => listener.close() };
       },
       end: async () => {
         if (owned) await pool.end();

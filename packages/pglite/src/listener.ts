@@ -1,13 +1,13 @@
 /** LISTEN on PGlite: in-process, so there is no connection to lose and nothing to reconnect. */
-import type { ListenEvents, ListenHandle } from '@pgqueue/core/adapter';
+import type { ListenEvents, Subscription } from '@pgqueue/core/adapter';
 import type { PGliteDatabase } from './client.js';
 
-export async function pgliteListen(
+export function pgliteListen(
   database: PGliteDatabase,
   channel: string,
   onPayload: (payload: string) => void,
   events: ListenEvents,
-): Promise<ListenHandle> {
+): Subscription {
   // Quoted, so a channel that is a keyword ("select") still parses in PGlite's LISTEN.
   const quoted = `"${channel}"`;
   let active = true;
@@ -25,10 +25,13 @@ export async function pgliteListen(
       }
     }
   };
-  await database.listen(quoted, callback);
+  const ready = database.listen(quoted, callback).then(() => undefined);
   return {
+    ready,
     async close() {
       active = false;
+      // An unlisten before the listen is in place would leave the callback registered.
+      await ready.catch(() => undefined);
       if (!database.closed) await database.unlisten(quoted, callback);
     },
   };

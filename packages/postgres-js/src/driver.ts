@@ -45,10 +45,9 @@ export function createPostgresJsDriver(
       // rolls back, rethrowing the statement's error, when a statement failed even though the
       // callback caught that error.
       transaction: async <T>(fn: (tx: Queryable) => Promise<T>) => (await sql.begin((tx) => fn(queryableOn(tx)))) as T,
-      async listen(channel, onPayload, events) {
+      listen(channel, onPayload, events) {
         const listener = postgresJsListener(sql.options, channel, onPayload, events);
-        await listener.start();
-        return { close: () => listener.close() };
+        return { ready: listener.start(), close: () => listener.close() };
       },
       // On a hung connection a running query would otherwise keep close() (and the process) waiting for good.
       end: async () => {

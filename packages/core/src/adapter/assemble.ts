@@ -27,12 +27,21 @@ export interface DriverParts {
   statements: Queryable;
   /** Opens a transaction on the client and hands `fn` a Queryable on it; commits or rolls back. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
-  /** Subscribes to a channel already checked to be `[a-z_][a-z0-9_]*`. */
-  listen(channel: string, onPayload: (payload: string) => void, events: ListenEvents): Promise<ListenHandle>;
+  /**
+   * Subscribes to a channel already checked to be `[a-z_][a-z0-9_]*`. Returns at once: `ready`
+   * settles when the LISTEN is in place, and `close()` must also stop an attempt still under way
+   * (the driver's close() may come before `ready`, e.g. against an unreachable server).
+   */
+  listen(channel: string, onPayload: (payload: string) => void, events: ListenEvents): Subscription;
   /** Ends what the adapter created itself. Called once, after every LISTEN handle was closed. */
   end(): Promise<void>;
   /** True once the caller ended a client it passed in (a pool's `end()`, a database's `close()`). */
   clientClosed?(): boolean;
+}
+
+/** A LISTEN being made or made; see `DriverParts.listen`. */
+export interface Subscription extends ListenHandle {
+  readonly ready: Promise<void>;
 }
 
 export function assembleDriver<Extra extends object>(parts: DriverParts, extra: Extra): Driver & Extra {
@@ -71,20 +80,27 @@ export function assembleDriver<Extra extends object>(parts: DriverParts, extra: 
     async listen(channel, onPayload, events = {}) {
       assertUsable();
       assertChannelName(channel, name);
-      const inner = await parts.listen(channel, onPayload, events);
+      const inner = parts.listen(channel, onPayload, events);
       let closedOnce: Promise<void> | undefined;
       const handle: ListenHandle = {
         close() {
           handles.delete(handle);
-          return (closedOnce ??= inner.close());
+          return (closedOnce ??= inner.close().catch(() => {}));
         },
       };
-      // close() ran while this subscription was being made, so it could not stop it.
+      // Tracked before it is ready, so that close() also stops an attempt still under way.
+      handles.add(handle);
+      try {
+        await inner.ready;
+      } catch (error) {
+        await handle.close();
+        throw closing === undefined ? error : closed();
+      }
+      // close() ran while this subscription was being made.
       if (closing !== undefined) {
         await handle.close();
         throw closed();
       }
-      handles.add(handle);
       return handle;
     },
 

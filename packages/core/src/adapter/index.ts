@@ -17,7 +17,7 @@ export {
 } from '../driver.js';
 export { PgQueueError, invalidArgument, sqlStateOf, toPgQueueError, type ErrorContext } from '../errors.js';
 export { assertChannelName } from '../names.js';
-export { assembleDriver, type DriverParts } from './assemble.js';
+export { assembleDriver, type DriverParts, type Subscription } from './assemble.js';
 export {
   assertConnectionString,
   parseConnectionString,

@@ -79,6 +79,25 @@ export function listenOutageCases({ url, createDriver, notify }: ListenOutageOpt
     await waitFor('every connection to end', () => proxy.open === 0);
   });
 
+  it('stops a LISTEN still being made when closed, and rejects it with DRIVER_CLOSED', async () => {
+    proxy.up();
+    const owned = createDriver(proxy.url);
+    await owned.query('SELECT 1');
+    proxy.stall();
+    const pending = owned.listen(`pgq_pending_${suffix()}`, () => {}).then(
+      () => 'listening',
+      (error: unknown) => error,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const started = Date.now();
+    await owned.close();
+    // postgres.js gives a stalled pool 5 s before it destroys the connections; nothing waits for a connect timeout.
+    expect(Date.now() - started).toBeLessThan(8_000);
+    expect(await pending).toMatchObject({ code: 'DRIVER_CLOSED' });
+    proxy.up();
+    await waitFor('every connection to end', () => proxy.open === 0);
+  });
+
   it('keeps retrying while the server is unreachable and LISTENs again when it is back', async () => {
     proxy.up();
     const owned = createDriver(proxy.url);
