@@ -6,6 +6,7 @@ const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 // Tests import the workspace packages from source, so `pnpm test` needs no build first.
 export const sourceAliases = [
   { find: /^@pgqueue\/core\/testing$/, replacement: here('./packages/core/src/testing/index.ts') },
+  { find: /^@pgqueue\/core\/adapter$/, replacement: here('./packages/core/src/adapter/index.ts') },
   { find: /^@pgqueue\/core$/, replacement: here('./packages/core/src/index.ts') },
   { find: /^@pgqueue\/(pg|postgres-js|pglite|kysely)$/, replacement: here('./packages/$1/src/index.ts') },
 ];

@@ -3,7 +3,8 @@
  * `pglite:<directory>` URL for a PGlite data directory (needs @pgqueue/pglite and
  * @electric-sql/pglite installed). `--schema` and `--prefix` pick the installation.
  */
-import { PgQueueError, Queries, redactConnectionString, verifySchema, type Driver, type SchemaOptions } from '@pgqueue/core';
+import { PgQueueError, Queries, verifySchema, type Driver, type SchemaOptions } from '@pgqueue/core';
+import { redactConnectionString } from '@pgqueue/core/adapter';
 import { createPgDriver } from '@pgqueue/pg';
 import { CliError, EXIT, usageError } from './exit-codes.js';
 

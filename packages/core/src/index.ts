@@ -1,9 +1,21 @@
-export * from './driver.js';
-export * from './errors.js';
-export { assertConnectionString, redactConnectionString } from './connection.js';
+/**
+ * `@pgqueue/core`: what an application uses. Helpers for writing an adapter are in
+ * `@pgqueue/core/adapter`, the conformance suites in `@pgqueue/core/testing`.
+ */
+export type {
+  Driver,
+  DriverCapabilities,
+  ListenEvents,
+  ListenHandle,
+  QueryOptions,
+  QueryResult,
+  Queryable,
+  SqlParam,
+} from './driver.js';
+export { PgQueueError, type PgQueueErrorCode, type PgQueueErrorOptions } from './errors.js';
 export type { EnqueueInstrumentation } from './instrumentation.js';
-export { assertChannelName, type SchemaOptions } from './names.js';
-export { ReconnectingListener, type ReconnectingListenerOptions } from './listen.js';
+export type { Names, SchemaOptions } from './names.js';
+export { JOB_STATUSES } from './sql/schema.js';
 export {
   SCHEMA_VERSION,
   getInstallSql,
@@ -67,6 +79,7 @@ export {
   type QueueSizeRow,
   type RetryBatch,
   type RetryRequest,
+  type StatementOptions,
   type StatisticsRow,
   type StatisticsTotal,
 } from './queries.js';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { assertConnectionString, redactConnectionString } from '../src/connection.js';
 import { PgQueueError, toPgQueueError } from '../src/errors.js';
 
 describe('toPgQueueError', () => {
@@ -35,29 +34,5 @@ describe('toPgQueueError', () => {
     expect(PgQueueError.isInstance(original)).toBe(true);
     expect(PgQueueError.isInstance(new Error('x'))).toBe(false);
     expect(PgQueueError.isInstance({ [Symbol.for('@pgqueue/core/PgQueueError')]: true })).toBe(true);
-  });
-});
-
-describe('connection strings', () => {
-  it('accepts postgres URLs and explains what is wrong with anything else', () => {
-    expect(() => assertConnectionString('postgres://u@localhost:5432/db', 'pg')).not.toThrow();
-    expect(() => assertConnectionString('postgresql://u@h/db', 'pg')).not.toThrow();
-    expect(() => assertConnectionString('', 'pg')).toThrow(/empty/);
-    expect(() => assertConnectionString('localhost:5432', 'pg')).toThrow(/uses localhost: instead of postgres:/);
-    expect(() => assertConnectionString('not a url', 'pg')).toThrow(/not a URL/);
-    expect(() => assertConnectionString('mysql://u:secret@h/db', 'pg')).toThrow(
-      expect.objectContaining({ code: 'CONNECTION_FAILED' }),
-    );
-  });
-
-  it('never shows the password', () => {
-    expect(redactConnectionString('postgres://u:secret@h/db')).toBe('postgres://u:***@h/db');
-    let message = '';
-    try {
-      assertConnectionString('mysql://u:secret@h/db', 'pg');
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).not.toContain('secret');
   });
 });

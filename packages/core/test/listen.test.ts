@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { PgQueueError, ReconnectingListener, assertChannelName, type ReconnectingListenerOptions } from '../src/index.js';
+import { PgQueueError, ReconnectingListener, assertChannelName, type ReconnectingListenerOptions } from '../src/adapter/index.js';
 
 /** A listener whose subscribe attempts fail while `failures` is above zero, recording what it saw. */
 function fakeListener(overrides: Partial<ReconnectingListenerOptions> = {}) {

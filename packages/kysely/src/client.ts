@@ -4,7 +4,7 @@
  * would make the class types incompatible), fits these shapes.
  */
 import { CompiledQuery } from 'kysely';
-import type { SqlParam } from '@pgqueue/core';
+import type { SqlParam } from '@pgqueue/core/adapter';
 
 /** The fields of Kysely's QueryResult we read; `numAffectedRows` is set for DML only. */
 export interface KyselyQueryResult {

@@ -1,11 +1,4 @@
-import {
-  DRIVER_SPECIFICATION_VERSION,
-  PgQueueError,
-  invalidArgument,
-  type Driver,
-  type ListenHandle,
-  type Queryable,
-} from '@pgqueue/core';
+import { assembleDriver, invalidArgument, type Driver, type Queryable } from '@pgqueue/core/adapter';
 import { rawQuery, type KyselyDatabase } from './client.js';
 import { DRIVER_NAME, assertKysely, queryableOn } from './queryable.js';
 
@@ -47,78 +40,42 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
   }
   // Plugins such as CamelCasePlugin rename result columns; the core reads its columns by name.
   const plain = db.withoutPlugins();
-  let closing: Promise<void> | undefined;
-  const handles = new Set<ListenHandle>();
-  const assertOpen = () => {
-    if (closing !== undefined) throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver was closed.`);
-  };
-  const statements = queryableOn(plain, assertOpen);
 
-  return {
-    specificationVersion: DRIVER_SPECIFICATION_VERSION,
-    name: DRIVER_NAME,
-    capabilities: { concurrentQueries, listen: listenSource !== undefined },
-    db: plain,
-
-    query: statements.query,
-    exec: statements.exec,
-
-    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      assertOpen();
-      return plain.transaction().execute(async (trx) => {
-        let ended = false;
-        let failed = false;
-        const refuseAfterEnd = () => {
-          if (ended) {
-            throw invalidArgument(`pgqueue (${DRIVER_NAME}): this transaction has ended; its handle cannot run statements.`);
-          }
-        };
-        const handle = queryableOn(trx, refuseAfterEnd, () => (failed = true));
-        try {
-          const result = await fn(handle);
+  return assembleDriver(
+    {
+      name: DRIVER_NAME,
+      capabilities: { concurrentQueries, listen: listenSource !== undefined },
+      statements: queryableOn(plain),
+      transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+        plain.transaction().execute(async (trx) => {
+          let failed = false;
+          const result = await fn(queryableOn(trx, () => (failed = true)));
           // A failed statement aborts the transaction, and PostgreSQL then answers COMMIT with
           // ROLLBACK: the postgres.js and PGlite dialects report that as a commit, pg's without a
           // SQLSTATE. When `fn` swallowed a failure, ask the server: in an aborted transaction this
           // fails with 25P02, and Kysely rolls back.
           if (failed) await trx.executeQuery(rawQuery('SELECT 1'));
           return result;
-        } finally {
-          ended = true;
+        }),
+      listen(channel, onPayload, events) {
+        if (listenSource === undefined) {
+          throw invalidArgument(
+            `pgqueue (${DRIVER_NAME}): LISTEN needs a listen source: createKyselyDriver(db, { listen: createPgDriver(pool) }) ` +
+              `or the adapter of your dialect's client. Without one, workers poll (capabilities.listen is false).`,
+          );
         }
-      });
+        // With one connection the source's LISTEN shares it with the dialect, and would join (and
+        // roll back with) a transaction open there; holding the dialect's connection keeps it out.
+        const subscribe = () => listenSource.listen(channel, onPayload, events);
+        const pending = concurrentQueries ? subscribe() : plain.connection().execute(subscribe);
+        return {
+          ready: pending.then(() => undefined),
+          close: () => pending.then((handle) => handle.close(), () => undefined),
+        };
+      },
+      // Nothing of its own to end: the Kysely instance and the listen source are the caller's.
+      end: async () => undefined,
     },
-
-    async listen(channel, onPayload, events): Promise<ListenHandle> {
-      assertOpen();
-      if (listenSource === undefined) {
-        throw invalidArgument(
-          `pgqueue (${DRIVER_NAME}): LISTEN needs a listen source: createKyselyDriver(db, { listen: createPgDriver(pool) }) ` +
-            `or the adapter of your dialect's client. Without one, workers poll (capabilities.listen is false).`,
-        );
-      }
-      // With one connection the source's LISTEN shares it with the dialect, and would join (and
-      // roll back with) a transaction open there; holding the dialect's connection keeps it out.
-      const subscribe = () => listenSource.listen(channel, onPayload, events);
-      const inner = concurrentQueries ? await subscribe() : await plain.connection().execute(subscribe);
-      let closed: Promise<void> | undefined;
-      const handle: ListenHandle = {
-        close: () => {
-          handles.delete(handle);
-          return (closed ??= inner.close());
-        },
-      };
-      // close() ran while the subscription was being made: it could not stop this one.
-      if (closing !== undefined) {
-        await handle.close();
-        assertOpen();
-      }
-      handles.add(handle);
-      return handle;
-    },
-
-    close(): Promise<void> {
-      closing ??= Promise.all([...handles].map((handle) => handle.close())).then(() => undefined);
-      return closing;
-    },
-  };
+    { db: plain },
+  );
 }

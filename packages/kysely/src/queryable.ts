@@ -1,5 +1,5 @@
 /** Statements on a Kysely instance or transaction: the Queryable of the driver and of kyselyQueryable. */
-import { invalidArgument, type QueryResult, type Queryable, type SqlParam } from '@pgqueue/core';
+import { invalidArgument, queryableFrom, type Queryable, type SqlParam } from '@pgqueue/core/adapter';
 import { isKyselyExecutor, rawQuery, type KyselyDatabase, type KyselyExecutor } from './client.js';
 import { splitStatements } from './statements.js';
 
@@ -11,14 +11,11 @@ export const DRIVER_NAME = 'kysely';
  */
 export function kyselyQueryable(trxOrDb: KyselyExecutor): Queryable {
   assertKysely(trxOrDb, 'kyselyQueryable');
-  return queryableOn(trxOrDb.withoutPlugins(), () => {});
+  return queryableOn(trxOrDb.withoutPlugins());
 }
 
-/**
- * `beforeStatement` throws to refuse a statement (closed driver, finished transaction);
- * `onFailure` learns that a statement was rejected.
- */
-export function queryableOn(target: KyselyExecutor, beforeStatement: () => void, onFailure: () => void = () => {}): Queryable {
+/** `onFailure` learns that a statement was rejected. */
+export function queryableOn(target: KyselyExecutor, onFailure: () => void = () => {}): Queryable {
   const run = async (text: string, params?: readonly SqlParam[]) => {
     try {
       return await target.executeQuery(rawQuery(text, params));
@@ -29,16 +26,13 @@ export function queryableOn(target: KyselyExecutor, beforeStatement: () => void,
       await yieldToEventLoop();
     }
   };
-  return {
+  return queryableFrom({
     // The name hint is not used: Kysely's compiled queries carry no statement name to prepare.
-    async query<Row = Record<string, unknown>>(text: string, params: readonly SqlParam[] = []): Promise<QueryResult<Row>> {
-      beforeStatement();
-      const result = await run(text, params);
-      const rows = result.rows as Row[];
-      return { rows, rowCount: result.numAffectedRows === undefined ? rows.length : Number(result.numAffectedRows) };
+    async query(text, params) {
+      const { rows, numAffectedRows } = await run(text, params);
+      return { rows, rowCount: numAffectedRows === undefined ? rows.length : Number(numAffectedRows) };
     },
-    async exec(text: string): Promise<void> {
-      beforeStatement();
+    async exec(text) {
       // pg and postgres.js send a statement without parameters by the simple protocol, which
       // takes several; PGlite's dialect does not. So every dialect gets one statement at a time,
       // inside one transaction, as atomic as the implicit transaction of a multi-statement query.
@@ -54,7 +48,7 @@ export function queryableOn(target: KyselyExecutor, beforeStatement: () => void,
         });
       }
     },
-  };
+  });
 }
 
 export function assertKysely(value: unknown, caller: string): void {

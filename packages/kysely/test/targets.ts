@@ -74,7 +74,9 @@ export const targets: DialectTarget[] = [
 ];
 
 /** A Kysely driver on a new connection of `target`; with `listen`, LISTEN goes through the listen source. */
-export function openDriver(target: DialectTarget, { listen = true } = {}): KyselyDriver & { opened: Opened } {
+export type OpenedDriver = KyselyDriver & { opened: Opened };
+
+export function openDriver(target: DialectTarget, { listen = true } = {}): OpenedDriver {
   const opened = target.connect();
   const driver = createKyselyDriver(opened.db, { ...target.options, ...(listen ? { listen: opened.listener } : {}) });
   return {

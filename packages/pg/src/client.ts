@@ -3,7 +3,7 @@
  * a driver, and a Pool or Client from any compatible pg 8.x copy fits these shapes.
  */
 import pg from 'pg';
-import type { SqlParam } from '@pgqueue/core';
+import type { SqlParam } from '@pgqueue/core/adapter';
 
 /**
  * `{ name, text, values }`: with `name`, pg parses the statement once per connection. With

@@ -1,2 +1,3 @@
-export { createPgDriver, pgQueryable, type PgDriver, type PgDriverOptions } from './driver.js';
+export { createPgDriver, type PgDriver, type PgDriverOptions } from './driver.js';
+export { pgQueryable } from './queryable.js';
 export type { PgPool, PgQueryTarget } from './client.js';

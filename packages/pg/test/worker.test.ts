@@ -31,10 +31,14 @@ describe.skipIf(url === undefined)('pg worker processes', () => {
     // The child runs the TypeScript sources through tsx; this maps @pgqueue/core to the core's
     // sources too, so the child never runs a stale (or missing) build of it.
     tsconfigDir = await mkdtemp(join(tmpdir(), 'pgq-child-'));
-    const coreSource = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url));
+    const coreSource = (path: string) => fileURLToPath(new URL(`../../core/src/${path}`, import.meta.url));
     await writeFile(
       join(tsconfigDir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { paths: { '@pgqueue/core': [coreSource] } } }),
+      JSON.stringify({
+        compilerOptions: {
+          paths: { '@pgqueue/core': [coreSource('index.ts')], '@pgqueue/core/adapter': [coreSource('adapter/index.ts')] },
+        },
+      }),
     );
   });
 

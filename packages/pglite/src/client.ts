@@ -3,7 +3,7 @@
  * driver, and a PGlite instance (or transaction) of any supported version fits these shapes.
  */
 import { PGlite } from '@electric-sql/pglite';
-import type { SqlParam } from '@pgqueue/core';
+import type { SqlParam } from '@pgqueue/core/adapter';
 
 /**
  * The fields of PGlite's Results we read. `rowCount` is the command tag's count (PGlite 0.5+);

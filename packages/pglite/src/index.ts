@@ -1,2 +1,3 @@
-export { createPGliteDriver, pgliteQueryable, type PGliteDriver, type PGliteDriverOptions } from './driver.js';
+export { createPGliteDriver, type PGliteDriver, type PGliteDriverOptions } from './driver.js';
+export { pgliteQueryable } from './queryable.js';
 export type { PGliteDatabase, PGliteQueryTarget } from './client.js';

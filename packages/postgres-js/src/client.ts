@@ -3,7 +3,7 @@
  * driver, and an `Sql`, `TransactionSql` or `ReservedSql` of any compatible postgres 3.x fits.
  */
 import postgres from 'postgres';
-import type { SqlParam } from '@pgqueue/core';
+import type { ConnectionParameters, SqlParam } from '@pgqueue/core/adapter';
 
 /** postgres.js resolves a query to an Array subclass of rows that also carries the command tag's count. */
 export interface PostgresJsRows extends ReadonlyArray<unknown> {
@@ -42,8 +42,19 @@ export interface ListenConnectionHooks {
   onclose(): void;
 }
 
-export function createOwnedSql(url: string, max: number | undefined): PostgresJsSql {
-  return postgres(url, { ...(max === undefined ? {} : { max }), onnotice: () => {} });
+export function createOwnedSql(url: string, parameters: ConnectionParameters, max: number | undefined): PostgresJsSql {
+  const options = { ...(max === undefined ? {} : { max }), onnotice: () => {} };
+  if (!parameters.socket) return postgres(url, options);
+  // postgres.js takes the host from the URL's authority only: a socket directory in `?host=` or in
+  // the `socket:` form would be ignored, and it would connect to localhost over TCP instead. Given
+  // as the host option, a directory becomes the socket path `<dir>/.s.PGSQL.<port>`.
+  const tcpForm = new URL('postgres://localhost');
+  tcpForm.username = parameters.user ?? '';
+  tcpForm.password = parameters.password ?? '';
+  if (parameters.port !== undefined) tcpForm.port = String(parameters.port);
+  tcpForm.pathname = `/${parameters.database ?? ''}`;
+  for (const [key, value] of Object.entries(parameters.params)) tcpForm.searchParams.set(key, value);
+  return postgres(tcpForm.toString(), { ...options, host: parameters.host! });
 }
 
 /**

@@ -1,5 +1,5 @@
 /** What a group of workers reports: jobs completed and errors, deadlocks counted apart. */
-import { PgQueueError, sqlStateOf } from '@pgqueue/core';
+import { PgQueueError, sqlStateOf } from '@pgqueue/core/adapter';
 
 export const DEADLOCK = '40P01';
 

@@ -11,7 +11,7 @@ import { renderOpsTable, timeAdapter, type OpTiming } from './ops/timing.js';
 
 const USAGE = `pnpm bench:ops [options]
 
-  --driver LIST   adapters to time, e.g. pglite or pg,postgres-js (default: all three with
+  --driver LIST   adapters to time, e.g. pglite or pg,postgres-js (default: every adapter with
                   DATABASE_URL set, else pglite)
   --time MS       time budget per operation (default 500)
   --json FILE     also write the timings as JSON

@@ -5,7 +5,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-export const DRIVERS = ['pg', 'postgres-js', 'pglite'] as const;
+export const DRIVERS = ['pg', 'postgres-js', 'pglite', 'kysely'] as const;
 export type DriverName = (typeof DRIVERS)[number];
 
 /**
@@ -77,7 +77,8 @@ export const USAGE = `pnpm bench [options]
   --no-ceiling         skip the pgbench ceiling row (it also skips itself on PGlite and
                        when pgbench is not on PATH)
   --no-raw             skip the raw-SQL loop (e.g. for a long soak of the runtime alone)
-  --driver NAME        pg | postgres-js | pglite (default: pg when DATABASE_URL is set, else pglite)
+  --driver NAME        pg | postgres-js | pglite | kysely (Kysely's PostgresDialect over pg) (default: pg when
+                       DATABASE_URL is set, else pglite)
   --batch-size N       jobs per fetch and per completion (default 100)
   --strategy NAME      before | after | both, or a list of before,before-lock,after (default both:
                        the per-job loop, the per-job loop with advisory locks, and the batch SQL)

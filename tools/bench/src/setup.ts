@@ -48,6 +48,7 @@ export async function createConnector(driverName: DriverName, databaseUrl: strin
       close: async () => undefined,
     };
   }
+  if (driverName === 'kysely') return kyselyConnector(databaseUrl);
   const { createPostgresJsDriver } = await import('@pgqueue/postgres-js');
   // postgres.js takes connection parameters from the URL: the server probe finds the run's backends by this name.
   const named = new URL(databaseUrl);
@@ -56,6 +57,45 @@ export async function createConnector(driverName: DriverName, databaseUrl: strin
     driverName,
     sharedDatabase: false,
     open: async () => createPostgresJsDriver(named.toString(), { max: CONNECTIONS_PER_DRIVER }),
+    close: async () => undefined,
+  };
+}
+
+/**
+ * Kysely's PostgresDialect over a pg pool of one connection per driver, LISTEN through a pg driver
+ * on the same pool, as an application would set it up. The adapter owns neither the Kysely instance
+ * nor the pool, so the driver handed out ends both on close().
+ */
+async function kyselyConnector(databaseUrl: string): Promise<Connector> {
+  const [{ Kysely, PostgresDialect }, pg, { createKyselyDriver }, { createPgDriver }] = await Promise.all([
+    import('kysely'),
+    import('pg'),
+    import('@pgqueue/kysely'),
+    import('@pgqueue/pg'),
+  ]);
+  return {
+    driverName: 'kysely',
+    sharedDatabase: false,
+    async open() {
+      const pool = new pg.default.Pool({
+        connectionString: databaseUrl,
+        max: CONNECTIONS_PER_DRIVER,
+        application_name: BENCH_APPLICATION_NAME,
+      });
+      // An idle client's error is emitted here; unhandled, it would end the benchmark.
+      pool.on('error', () => {});
+      const listen = createPgDriver(pool);
+      const db = new Kysely<unknown>({ dialect: new PostgresDialect({ pool }) });
+      const driver = createKyselyDriver(db, { listen });
+      return {
+        ...driver,
+        async close() {
+          await driver.close();
+          await listen.close();
+          await db.destroy();
+        },
+      };
+    },
     close: async () => undefined,
   };
 }

@@ -42,6 +42,7 @@ describe('bench options', () => {
     expect(parseStrategies('before-lock')).toEqual(['before-lock']);
     const options = parse(['--jobs', '5000', '--processes', '2', '--driver', 'postgres-js', '--batch-size', '10'], url);
     expect(options).toMatchObject({ jobs: [5000], processes: 2, driver: 'postgres-js', batchSize: 10 });
+    expect(parse(['--driver', 'kysely'], url)).toMatchObject({ driver: 'kysely' });
   });
 
   it('reads a backlog sweep, the series window, the workload and --no-ceiling', () => {
@@ -58,6 +59,8 @@ describe('bench options', () => {
     expect(() => parse(['--workers', '2,,4'])).toThrow(/list such as 2,4,8/);
     expect(() => parse(['--strategy', 'fast'])).toThrow(/--strategy/);
     expect(() => parse(['--driver', 'pg'])).toThrow(/DATABASE_URL/);
+    expect(() => parse(['--driver', 'kysely'])).toThrow(/DATABASE_URL/);
+    expect(() => parse(['--driver', 'mysql'], url)).toThrow(/pg, postgres-js, pglite, kysely/);
     expect(() => parse(['--processes', '2'])).toThrow(/PGlite runs inside one Node process/);
     expect(() => parse(['--duration', '-1'])).toThrow(/--duration/);
     expect(() => parse(['--bogus'])).toThrow(UsageError);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DRIVER_SPECIFICATION_VERSION, type Driver, type QueryResult } from '@pgqueue/core';
+import { DRIVER_SPECIFICATION_VERSION, type Driver, type QueryResult } from '@pgqueue/core/adapter';
 import { ServerProbe, countingDriver, cpuSecondsFromStat } from '../src/server/probe.js';
 
 /** A driver answering the probe's statements from `answer`, and recording what it was sent. */

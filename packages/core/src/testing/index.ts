@@ -4,8 +4,10 @@
  *   runConformanceSuite({ name: 'pg', requiresServer: true, createDriver: () => createPgDriver(url) });
  *
  * Each run installs pgqueue into a fresh PostgreSQL schema, runs every case and drops it.
+ * docs/adapter-authors.md lists what each group of cases checks.
  */
 import { afterAll, beforeAll, describe } from 'vitest';
+import { adapterCases } from './adapter.suite.js';
 import { concurrencyCases } from './concurrency.suite.js';
 import { dequeuePlanCases } from './dequeue-plan.suite.js';
 import { encodingCases } from './encoding.suite.js';
@@ -14,12 +16,13 @@ import { listenCases } from './listen.suite.js';
 import { queryCases } from './queries.suite.js';
 import { openFixture, skipReason, type ConformanceTarget, type Fixture } from './target.js';
 
-export type { ConformanceTarget, Fixture } from './target.js';
+export type { BorrowedClient, ConformanceTarget, Fixture } from './target.js';
 export { countingDriver } from './counting.js';
+export { runConnectionStringSuite, type ConnectionStringTarget } from './connection-string.suite.js';
 export { openFixture, skipReason } from './target.js';
 export { listenOutageCases, type ListenOutageOptions } from './outage.suite.js';
 export { startOutageProxy, type OutageProxy } from './proxy.js';
-export { sleep, waitFor } from './wait.js';
+export { rejectionOf, settledWithin, sleep, thrownBy, waitFor } from './wait.js';
 export { runOwnTransactionSuite, type OwnTransactionTarget } from './own-transaction.suite.js';
 export { runWorkerSuite, type WorkerSuiteOptions } from './worker.suite.js';
 export { parseExposition, runOperationsSuite, schemaV1Sql } from './operations.suite.js';
@@ -46,6 +49,7 @@ export function runConformanceSuite(target: ConformanceTarget): void {
       await fixture?.close();
     });
 
+    describe('driver contract', () => adapterCases(fx, target));
     describe('parameter encoding', () => encodingCases(fx));
     describe('queries', () => queryCases(fx));
     describe('bad input', () => errorCases(fx));

@@ -4,6 +4,54 @@ import type { Fixture } from './target.js';
 import { sleep, waitFor } from './wait.js';
 
 export function listenCases(fx: () => Fixture): void {
+  it('refuses channel names that are not lower-case identifiers', async () => {
+    for (const channel of ['Upper', 'a-b', '1abc', 'a"b', '', 'x y']) {
+      const error = (await fx()
+        .driver.listen(channel, () => {})
+        .then(() => undefined, (e: unknown) => e)) as { code?: string } | undefined;
+      expect(error?.code).toBe('INVALID_ARGUMENT');
+    }
+  });
+
+  it('receives notifications, also on a channel named like a keyword, until closed', async () => {
+    const { driver } = fx();
+    const received: string[] = [];
+    const handle = await driver.listen('select', (payload) => received.push(payload));
+    await driver.query("SELECT pg_notify('select', 'hello')");
+    await driver.query("SELECT pg_notify('select', '')");
+    await waitFor('two notifications', () => received.length === 2);
+    expect(received).toEqual(['hello', '']);
+    await handle.close();
+    await handle.close();
+    await driver.query("SELECT pg_notify('select', 'late')");
+    await sleep(100);
+    expect(received).toEqual(['hello', '']);
+  });
+
+  it('listens on a connection of its own: notifications arrive while every pooled one is in a transaction', async (context) => {
+    const { driver } = fx();
+    if (!driver.capabilities.concurrentQueries) return context.skip('one connection: nothing else can hold it');
+    const channel = fx().entrypoint('busy');
+    const received: string[] = [];
+    const handle = await driver.listen(channel, (payload) => received.push(payload));
+    try {
+      const { driver: other } = await fx().extraDriver();
+      // The targets' pools hold at most four connections; all four wait inside a transaction.
+      const holders = Array.from({ length: 4 }, () =>
+        driver.transaction(async (tx) => {
+          await tx.query('SELECT 1');
+          await waitFor('the notification', () => received.length === 1);
+        }),
+      );
+      await sleep(100);
+      await other.query('SELECT pg_notify($1, $2)', [channel, 'during']);
+      await Promise.all(holders);
+      expect(received).toEqual(['during']);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it('delivers an enqueue notification naming the entrypoints that got work', async () => {
     const { driver, queries } = fx();
     const received: string[] = [];

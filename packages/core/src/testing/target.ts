@@ -1,6 +1,6 @@
 /** What an adapter hands the conformance suite, and the per-suite database fixture. */
 import { randomBytes } from 'node:crypto';
-import type { Driver } from '../driver.js';
+import type { Driver, Queryable } from '../driver.js';
 import { Queries } from '../queries.js';
 import { installSchema } from '../schema.js';
 
@@ -19,6 +19,25 @@ export interface ConformanceTarget {
    * the worker's fault cases (outages, stalled connections). Those cases are skipped without it.
    */
   createDriverAt?(url: string): Promise<Driver> | Driver;
+  /**
+   * Runs `fn` in a transaction opened with the client's own API (BEGIN on a pg PoolClient,
+   * `sql.begin`, PGlite's or Kysely's `transaction`), handing it the adapter's Queryable on that
+   * transaction (pgQueryable(client), ...); rolls back when `fn` throws. `driver` is one that
+   * `createDriver` returned. Enables the "enqueue in the application's own transaction" cases.
+   */
+  inClientTransaction?<T>(driver: Driver, fn: (executor: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * A driver over a client the test opened itself (a Pool, an `sql`, a PGlite, a Kysely instance),
+   * to check that the driver's close() leaves that client open. `clientQuery` runs a statement on
+   * the client directly; `end` closes the client.
+   */
+  borrow?(): Promise<BorrowedClient> | BorrowedClient;
+}
+
+export interface BorrowedClient {
+  driver: Driver;
+  clientQuery(text: string): Promise<unknown>;
+  end(): Promise<void>;
 }
 
 /** Why a suite cannot run here, or undefined when it can. */

@@ -6,7 +6,8 @@
  * The statement texts are taken from the core rather than copied, by letting a Queries object
  * run against a recording driver once, so the loop always measures the SQL the library sends.
  */
-import { DRIVER_SPECIFICATION_VERSION, Queries, type Driver, type QueryResult, type SqlParam } from '@pgqueue/core';
+import { Queries } from '@pgqueue/core';
+import { DRIVER_SPECIFICATION_VERSION, type Driver, type QueryResult, type SqlParam } from '@pgqueue/core/adapter';
 import { recordError, type Counters } from '../counters.js';
 
 export interface RecordedStatement {

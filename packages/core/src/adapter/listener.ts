@@ -5,9 +5,9 @@
  * connect and LISTEN and how to end its connection; it reports a lost connection with `lost()`
  * and each notification on the channel with `deliver()`.
  */
-import { Backoff } from './backoff.js';
-import type { ListenEvents } from './driver.js';
-import { PgQueueError } from './errors.js';
+import { Backoff } from '../backoff.js';
+import type { ListenEvents } from '../driver.js';
+import { PgQueueError } from '../errors.js';
 
 export interface ReconnectingListenerOptions {
   /** Names the adapter in errors. */
