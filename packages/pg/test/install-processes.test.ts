@@ -5,14 +5,14 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifySchema } from '@pgqueue/core';
 import { createPgDriver, type PgDriver } from '../src/index.js';
+
+// The children run the TypeScript sources through tsx, @pgqueue/core mapped to its sources.
+const CHILD_TSCONFIG = fileURLToPath(new URL('./tsconfig.child.json', import.meta.url));
 
 const url = process.env.DATABASE_URL;
 const PROCESSES = 8;
@@ -27,16 +27,11 @@ interface Installer {
 describe.skipIf(url === undefined)('installSchema from separate processes at once', () => {
   const prefix = `pgq_test_install_${randomBytes(3).toString('hex')}`;
   let admin: PgDriver;
-  let tsconfigDir: string;
   const installers: Installer[] = [];
 
   beforeAll(async () => {
     admin = createPgDriver(url!, { max: 1 });
-    // The children run the TypeScript sources through tsx, @pgqueue/core mapped to its sources.
-    tsconfigDir = await mkdtemp(join(tmpdir(), 'pgq-install-'));
-    const coreSource = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url));
-    await writeFile(join(tsconfigDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { paths: { '@pgqueue/core': [coreSource] } } }));
-    for (let i = 0; i < PROCESSES; i++) installers.push(startInstaller(tsconfigDir));
+    for (let i = 0; i < PROCESSES; i++) installers.push(startInstaller());
     const ready = await Promise.all(installers.map((installer) => installer.next()));
     expect(ready).toEqual(Array.from({ length: PROCESSES }, () => 'ready'));
   });
@@ -45,7 +40,6 @@ describe.skipIf(url === undefined)('installSchema from separate processes at onc
     for (const { child } of installers) child.stdin?.end();
     for (let round = 0; round < ROUNDS; round++) await admin?.exec(`DROP SCHEMA IF EXISTS "${prefix}_${round}" CASCADE`);
     await admin?.close();
-    if (tsconfigDir !== undefined) await rm(tsconfigDir, { recursive: true, force: true });
   });
 
   it(`${PROCESSES} processes install a fresh schema at the same moment, ${ROUNDS} rounds: every call succeeds`, async () => {
@@ -77,11 +71,11 @@ describe.skipIf(url === undefined)('installSchema from separate processes at onc
   });
 });
 
-function startInstaller(tsconfigDir: string): Installer {
+function startInstaller(): Installer {
   const script = fileURLToPath(new URL('./install-child.ts', import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
-    env: { ...process.env, TSX_TSCONFIG_PATH: join(tsconfigDir, 'tsconfig.json') },
+    env: { ...process.env, TSX_TSCONFIG_PATH: CHILD_TSCONFIG },
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();

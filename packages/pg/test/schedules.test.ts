@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueManager, Queries, installSchema } from '@pgqueue/core';
 import { waitFor } from '@pgqueue/core/testing';
 import { createPgDriver, type PgDriver } from '../src/index.js';
+
+// The children run the TypeScript sources through tsx, @pgqueue/core mapped to its sources.
+const CHILD_TSCONFIG = fileURLToPath(new URL('./tsconfig.child.json', import.meta.url));
 
 const url = process.env.DATABASE_URL;
 const STALE_AFTER_MS = 2_000;
@@ -21,24 +21,18 @@ describe.skipIf(url === undefined)('a 1-second schedule on four worker processes
   const schema = `pgq_test_sched_${randomBytes(4).toString('hex')}`;
   const entrypoint = 'every_second';
   let admin: PgDriver;
-  let tsconfigDir: string;
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
     admin = createPgDriver(url!, { max: 2 });
     await installSchema(admin, { schema });
     await admin.exec(`CREATE TABLE "${schema}".tick_runs (job_id bigint NOT NULL, tick timestamptz NOT NULL, pid integer NOT NULL)`);
-    // The children run the TypeScript sources through tsx, with @pgqueue/core mapped to its sources.
-    tsconfigDir = await mkdtemp(join(tmpdir(), 'pgq-sched-child-'));
-    const coreSource = fileURLToPath(new URL('../../core/src/index.ts', import.meta.url));
-    await writeFile(join(tsconfigDir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { paths: { '@pgqueue/core': [coreSource] } } }));
   });
 
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await admin?.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin?.close();
-    if (tsconfigDir !== undefined) await rm(tsconfigDir, { recursive: true, force: true });
   });
 
   const ticksSeen = async () =>
@@ -100,7 +94,7 @@ describe.skipIf(url === undefined)('a 1-second schedule on four worker processes
         PGQ_SCHEMA: schema,
         PGQ_ENTRYPOINT: entrypoint,
         PGQ_STALE_AFTER_MS: String(STALE_AFTER_MS),
-        TSX_TSCONFIG_PATH: join(tsconfigDir, 'tsconfig.json'),
+        TSX_TSCONFIG_PATH: CHILD_TSCONFIG,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });

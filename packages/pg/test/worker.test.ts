@@ -1,13 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QueueManager, Queries, installSchema, type JobId } from '@pgqueue/core';
 import { runWorkerSuite, waitFor } from '@pgqueue/core/testing';
 import { createPgDriver, type PgDriver } from '../src/index.js';
+
+// The children run the TypeScript sources through tsx, @pgqueue/core mapped to its sources.
+const CHILD_TSCONFIG = fileURLToPath(new URL('./tsconfig.child.json', import.meta.url));
 
 runWorkerSuite({
   name: 'pg',
@@ -23,29 +23,15 @@ const STALE_AFTER_MS = 1_500;
 describe.skipIf(url === undefined)('pg worker processes', () => {
   const schema = `pgq_test_kill_${randomBytes(4).toString('hex')}`;
   let admin: PgDriver;
-  let tsconfigDir: string;
 
   beforeAll(async () => {
     admin = createPgDriver(url!, { max: 2 });
     await installSchema(admin, { schema });
-    // The child runs the TypeScript sources through tsx; this maps @pgqueue/core to the core's
-    // sources too, so the child never runs a stale (or missing) build of it.
-    tsconfigDir = await mkdtemp(join(tmpdir(), 'pgq-child-'));
-    const coreSource = (path: string) => fileURLToPath(new URL(`../../core/src/${path}`, import.meta.url));
-    await writeFile(
-      join(tsconfigDir, 'tsconfig.json'),
-      JSON.stringify({
-        compilerOptions: {
-          paths: { '@pgqueue/core': [coreSource('index.ts')], '@pgqueue/core/adapter': [coreSource('adapter/index.ts')] },
-        },
-      }),
-    );
   });
 
   afterAll(async () => {
     await admin?.exec(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await admin?.close();
-    if (tsconfigDir !== undefined) await rm(tsconfigDir, { recursive: true, force: true });
   });
 
   it('finishes the jobs of a worker process killed with SIGKILL, after their heartbeat timeout, losing none', async () => {
@@ -108,7 +94,7 @@ describe.skipIf(url === undefined)('pg worker processes', () => {
         PGQ_SCHEMA: schema,
         PGQ_ENTRYPOINT: entrypoint,
         PGQ_STALE_AFTER_MS: String(STALE_AFTER_MS),
-        TSX_TSCONFIG_PATH: join(tsconfigDir, 'tsconfig.json'),
+        TSX_TSCONFIG_PATH: CHILD_TSCONFIG,
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
