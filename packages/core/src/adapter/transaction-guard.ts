@@ -37,7 +37,7 @@ export class TransactionGuard {
       if (scope.owner === this.#owner && scope.open) {
         throw invalidArgument(
           `pgqueue (${this.driverName}): the driver was used inside its own transaction() callback. Inside ` +
-            `driver.transaction(async (tx) => …) run every statement on tx (queries.enqueue(job, { executor: tx })): ` +
+            `driver.transaction(async (tx) => …) run every statement on tx (queries.in(tx).enqueue(job) for pgqueue's): ` +
             `the driver itself runs outside the transaction, so its work would survive a rollback` +
             `${this.driverName === 'pglite' ? ', and on PGlite it would wait for the transaction for ever' : ''}.`,
         );

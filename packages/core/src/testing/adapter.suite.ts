@@ -146,7 +146,7 @@ export function adapterCases(fx: () => Fixture, target: ConformanceTarget): void
     });
     for (const outcome of outcomes) {
       expect(outcome).toMatchObject({ code: 'INVALID_ARGUMENT' });
-      expect((outcome as Error).message).toMatch(/inside its own transaction\(\) callback.*executor: tx/);
+      expect((outcome as Error).message).toMatch(/inside its own transaction\(\) callback.*queries\.in\(tx\)/);
     }
     expect(await count()).toBe(1);
     expect((await driver.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
