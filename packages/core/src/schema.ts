@@ -15,14 +15,6 @@ export function getInstallSql(options: SchemaOptions = {}): string {
   return installSql(resolveNames(options));
 }
 
-/**
- * The DDL that brings an installed version-1 schema to version 2 (the schedules table), safe to
- * run again. The version marker is left to the upgrade that runs it.
- */
-export function getSchedulesUpgradeSql(options: SchemaOptions = {}): string {
-  return schedulesUpgradeSql(resolveNames(options));
-}
-
 /** The DDL that uninstallSchema runs. It drops every job and statistic. */
 export function getUninstallSql(options: SchemaOptions = {}): string {
   return uninstallSql(resolveNames(options));
