@@ -90,17 +90,32 @@ export async function connect(options: GlobalOptions): Promise<Connection> {
   };
 }
 
+/** The schema version a command cannot work below (the one that added its table), and why. */
+export interface MinimumVersion {
+  version: number;
+  /** Says what needs it, e.g. "pgq schedules needs its schedules table". */
+  purpose: string;
+}
+
 /**
- * Fails (exit 4) unless pgqueue is installed here; warns on stderr when its version is older
- * than this pgq's, since the reads still work but the workers' next release may not.
+ * Fails (exit 4) unless pgqueue is installed here, and (exit 5) when it is older than the
+ * command's `minimum`; otherwise warns on stderr when its version is older than this pgq's,
+ * since the reads still work but the workers' next release may not.
  */
-export async function requireSchema(connection: Connection): Promise<void> {
+export async function requireSchema(connection: Connection, minimum?: MinimumVersion): Promise<void> {
   const report = await verifySchema(connection.driver, connection.schemaOptions);
   if (report.version === undefined) {
     throw new CliError(
       `pgqueue is not installed at ${connection.queries.names.jobs} in ${connection.target} (${report.problems[0]}): ` +
         `run pgq install${connection.flags}, or pass the --schema/--prefix it was installed with.`,
       EXIT.notInstalled,
+    );
+  }
+  if (minimum !== undefined && report.version < minimum.version) {
+    throw new CliError(
+      `${connection.queries.names.jobs} in ${connection.target} is at schema version ${report.version}, and ` +
+        `${minimum.purpose} (version ${minimum.version}): run pgq upgrade${connection.flags}.`,
+      EXIT.upgradePending,
     );
   }
   if (report.version < report.currentVersion) {

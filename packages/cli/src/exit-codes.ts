@@ -14,9 +14,12 @@ export const EXIT = {
   connection: 3,
   /** The pgqueue schema is not installed (or incomplete) under the given --schema/--prefix. */
   notInstalled: 4,
-  /** `pgq verify`: installed, but at an older version; `pgq upgrade` brings it up to date. */
+  /**
+   * Installed, but at an older version (`pgq verify`, or a command that needs a newer one, such
+   * as pgq schedules on a schema without the schedules table); `pgq upgrade` brings it up to date.
+   */
   upgradePending: 5,
-  /** A job named on the command line does not exist, or is not in a state the command acts on. */
+  /** A job or schedule named on the command line does not exist, or is not in a state the command acts on. */
   jobState: 6,
 } as const;
 

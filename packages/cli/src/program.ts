@@ -8,6 +8,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { registerInspectCommands } from './commands/inspect.js';
 import { registerLiveCommands } from './commands/live.js';
 import { registerRepairCommands } from './commands/repair.js';
+import { registerScheduleCommands } from './commands/schedules.js';
 import { registerSchemaCommands } from './commands/schema.js';
 import { exitCodeOf } from './connect.js';
 import type { Context } from './context.js';
@@ -17,7 +18,7 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 
 export function buildProgram(context: Context): Command {
   const program = new Command('pgq')
-    .description(`pgqueue command line (schema version ${SCHEMA_VERSION}): install and upgrade, inspect, repair, top, metrics`)
+    .description(`pgqueue command line (schema version ${SCHEMA_VERSION}): install and upgrade, inspect, repair, schedules, top, metrics`)
     .version(version, '-V, --version')
     .addOption(new Option('--url <url>', 'postgres://user@host:5432/db, or pglite:<dir> for a PGlite data directory').env('DATABASE_URL'))
     .option('--schema <name>', 'the PostgreSQL schema pgqueue is installed in (default: the search_path)')
@@ -26,7 +27,7 @@ export function buildProgram(context: Context): Command {
       'after',
       `
 Exit codes: 0 ok, 1 database or unexpected error, 2 bad arguments, 3 cannot connect,
-4 pgqueue not installed (or incomplete), 5 upgrade pending (verify), 6 a named job is missing or in the wrong state.`,
+4 pgqueue not installed (or incomplete), 5 upgrade pending, 6 a named job or schedule is missing or in the wrong state.`,
     )
     .showSuggestionAfterError()
     .exitOverride();
@@ -34,8 +35,15 @@ Exit codes: 0 ok, 1 database or unexpected error, 2 bad arguments, 3 cannot conn
   registerInspectCommands(program);
   registerRepairCommands(program);
   registerLiveCommands(program);
-  // Subcommands inherit exitOverride only when set on each of them.
-  for (const command of program.commands) command.exitOverride();
+  registerScheduleCommands(program);
+  // Subcommands (and theirs: pgq schedules list) inherit exitOverride only when set on each of them.
+  const override = (command: Command): void => {
+    for (const sub of command.commands) {
+      sub.exitOverride();
+      override(sub);
+    }
+  };
+  override(program);
   return program;
 }
 
@@ -47,10 +55,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     return context.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      // Help and version end here too; commander has already printed its message.
-      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help'
-        ? EXIT.ok
-        : EXIT.usage;
+      // Help and version end here too; commander has already printed its message. A command
+      // group run without its subcommand (pgq schedules) prints its help as an error.
+      if (error.code === 'commander.help') return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+      return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
     }
     const message = error instanceof Error ? error.message : String(error);
     process.stderr.write(`pgq: ${message.split('\n')[0]}\n`);

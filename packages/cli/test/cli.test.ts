@@ -27,7 +27,7 @@ describe('pgq without a database', () => {
   it('prints help that lists every command and the exit codes', async () => {
     const result = await pgq(['--help'], { url: null });
     expect(result.code).toBe(0);
-    for (const command of ['install', 'uninstall', 'verify', 'upgrade', 'sql', 'queue', 'stats', 'jobs', 'failed', 'requeue', 'cancel', 'clear', 'prune', 'top', 'metrics']) {
+    for (const command of ['install', 'uninstall', 'verify', 'upgrade', 'sql', 'queue', 'stats', 'jobs', 'failed', 'requeue', 'cancel', 'clear', 'prune', 'schedules', 'top', 'metrics']) {
       expect(result.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     }
     expect(result.stdout).toContain('Exit codes: 0 ok');
