@@ -23,6 +23,14 @@ export interface KyselyDriverOptions {
   concurrentQueries?: boolean;
 }
 
+/**
+ * How long close() waits for the driver's own statements still running. They usually answer in
+ * milliseconds (a stopping worker leaves a write under way, a statement given up at its deadline
+ * still runs); the bound is for one that will never answer (a hung connection), which close()
+ * cannot cancel through Kysely and so leaves to the caller's destroy().
+ */
+const CLOSE_WAIT_MS = 5_000;
+
 export interface KyselyDriver extends Driver {
   /** The Kysely instance statements run on (the caller's, without its plugins). */
   readonly db: KyselyDatabase;
@@ -53,6 +61,19 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
     if (closing !== undefined) throw new PgQueueError('DRIVER_CLOSED', `pgqueue (${DRIVER_NAME}): the driver was closed.`);
   };
   const statements = queryableOn(plain, assertOpen);
+  // Statements and transactions under way, each on a connection the dialect handed out. close()
+  // waits for them: kysely-postgres-js runs each one on a reserved postgres.js connection, and
+  // postgres.js's sql.end() (what db.destroy() calls) never resolves when it began while a
+  // connection was reserved, not even once that connection is released. So a caller who stops
+  // the worker, closes this driver and destroys the Kysely instance, as the docs say, would hang
+  // for good whenever a statement was still running; with pg's Pool end() just waits for it.
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    const forget = () => void running.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
 
   return {
     specificationVersion: DRIVER_SPECIFICATION_VERSION,
@@ -60,12 +81,12 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
     capabilities: { concurrentQueries, listen: listenSource !== undefined },
     db: plain,
 
-    query: statements.query,
-    exec: statements.exec,
+    query: (text, params, options) => track(statements.query(text, params, options)),
+    exec: (text) => track(statements.exec(text)),
 
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       assertOpen();
-      return plain.transaction().execute(async (trx) => {
+      return track(plain.transaction().execute(async (trx) => {
         let ended = false;
         let failed = false;
         const refuseAfterEnd = () => {
@@ -85,7 +106,7 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
         } finally {
           ended = true;
         }
-      });
+      }));
     },
 
     async listen(channel, onPayload, events): Promise<ListenHandle> {
@@ -117,8 +138,24 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
     },
 
     close(): Promise<void> {
-      closing ??= Promise.all([...handles].map((handle) => handle.close())).then(() => undefined);
+      closing ??= (async () => {
+        await Promise.all([...handles].map((handle) => handle.close()));
+        // New statements are refused from here on, so `running` only shrinks.
+        await settledWithin([...running], CLOSE_WAIT_MS);
+      })();
       return closing;
     },
   };
+}
+
+/** Waits until every promise settled (fulfilled or rejected) or `ms` passed, whichever is first. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([Promise.allSettled(promises), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
