@@ -16,6 +16,14 @@ export interface KyselyDriverOptions {
   concurrentQueries?: boolean;
 }
 
+/**
+ * How long close() waits for the driver's own statements still running. They usually answer in
+ * milliseconds (a stopping worker leaves a write under way; a statement given up at its deadline
+ * still runs); the bound is for one that never answers (a hung connection), which close() cannot
+ * cancel through Kysely and so leaves to the caller's destroy().
+ */
+const CLOSE_WAIT_MS = 5_000;
+
 export interface KyselyDriver extends Driver {
   /** The Kysely instance statements run on (the caller's, without its plugins). */
   readonly db: KyselyDatabase;
@@ -23,8 +31,9 @@ export interface KyselyDriver extends Driver {
 
 /**
  * A pgqueue driver over the caller's Kysely instance: statements go through its executor and
- * its connections. It opens nothing of its own, so `close()` only stops the LISTEN
- * subscriptions it made; the Kysely instance and the listen driver stay the caller's to close.
+ * its connections. It opens nothing of its own, so `close()` stops the LISTEN subscriptions it
+ * made and waits for its statements still running; the Kysely instance and the listen driver stay
+ * the caller's to close.
  */
 export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOptions = {}): KyselyDriver {
   assertKysely(db, 'createKyselyDriver');
@@ -40,14 +49,30 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
   }
   // Plugins such as CamelCasePlugin rename result columns; the core reads its columns by name.
   const plain = db.withoutPlugins();
+  // Statements and transactions under way, each on a connection the dialect handed out; end()
+  // waits for them. kysely-postgres-js runs each on a reserved postgres.js connection, and
+  // postgres.js's sql.end() (what db.destroy() calls) never resolves if it began while one was
+  // reserved, not even once it is released: stop the worker, close this driver, destroy the
+  // instance, as the docs say, and a write still under way hung the caller for good.
+  const running = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    running.add(work);
+    const forget = () => void running.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+  const statements = queryableOn(plain);
 
   return assembleDriver(
     {
       name: DRIVER_NAME,
       capabilities: { concurrentQueries, listen: listenSource !== undefined },
-      statements: queryableOn(plain),
+      statements: {
+        query: (text, params, options) => track(statements.query(text, params, options)),
+        exec: (text) => track(statements.exec(text)),
+      },
       transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
-        plain.transaction().execute(async (trx) => {
+        track(plain.transaction().execute(async (trx) => {
           let failed = false;
           const result = await fn(queryableOn(trx, () => (failed = true)));
           // A failed statement aborts the transaction, and PostgreSQL then answers COMMIT with
@@ -56,7 +81,7 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
           // fails with 25P02, and Kysely rolls back.
           if (failed) await trx.executeQuery(rawQuery('SELECT 1'));
           return result;
-        }),
+        })),
       listen(channel, onPayload, events) {
         if (listenSource === undefined) {
           throw invalidArgument(
@@ -73,9 +98,22 @@ export function createKyselyDriver(db: KyselyDatabase, options: KyselyDriverOpti
           close: () => pending.then((handle) => handle.close(), () => undefined),
         };
       },
-      // Nothing of its own to end: the Kysely instance and the listen source are the caller's.
-      end: async () => undefined,
+      // Nothing of its own to end (the Kysely instance and the listen source are the caller's):
+      // only its statements to wait for. New ones are refused from here on, so `running` only shrinks.
+      end: () => settledWithin([...running], CLOSE_WAIT_MS),
     },
     { db: plain },
   );
+}
+
+/** Waits until every promise settled (fulfilled or rejected) or `ms` passed, whichever is first. */
+async function settledWithin(promises: readonly Promise<unknown>[], ms: number): Promise<void> {
+  if (promises.length === 0) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  try {
+    await Promise.race([Promise.allSettled(promises), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
