@@ -11,6 +11,7 @@ import type { Queries } from '../queries.js';
 import { claimTaskSql } from '../sql/maintenance.js';
 import { pruneStatistics } from '../statistics.js';
 import { toPgQueueError } from '../errors.js';
+import { PeriodicTask } from './periodic.js';
 
 export const PRUNE_TASK = 'prune_statistics';
 /** Longest wait between two looks at the period, whatever the interval. */
@@ -30,37 +31,28 @@ export interface StatisticsPruneHooks {
 }
 
 export class StatisticsPruner {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly queries: Queries,
     private readonly options: StatisticsPruneOptions,
     private readonly hooks: StatisticsPruneHooks,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(Math.min(options.intervalMs, MAX_LOOK_MS), () => this.pruneIfClaimed());
+  }
 
   /** Looks at once (a fleet started together prunes on start), then every look interval. */
   start(): void {
-    if (this.timer !== undefined) return;
-    void this.check();
-    this.timer = setInterval(() => void this.check(), Math.min(this.options.intervalMs, MAX_LOOK_MS));
+    this.task.start({ now: true });
   }
 
   check(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.running ??= this.pruneIfClaimed().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.check();
   }
 
   /** Stops the timer; resolves when a look (and a prune it started) is done. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async pruneIfClaimed(): Promise<void> {

@@ -12,6 +12,7 @@
  */
 import { PgQueueError } from '../errors.js';
 import type { Queries } from '../queries.js';
+import { PeriodicTask } from './periodic.js';
 
 export interface VacuumOptions {
   /** How often the dead-row count is looked at. */
@@ -28,38 +29,31 @@ export interface VacuumHooks {
 }
 
 export class JobsVacuum {
-  private timer: ReturnType<typeof setInterval> | undefined;
-  private running: Promise<void> | undefined;
-  private stopped = false;
+  private readonly task: PeriodicTask;
 
   constructor(
     private readonly queries: Queries,
     private readonly options: VacuumOptions,
     private readonly hooks: VacuumHooks,
-  ) {}
+  ) {
+    this.task = new PeriodicTask(options.intervalMs, () => this.vacuumIfNeeded());
+  }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.check(), this.options.intervalMs);
+    this.task.start();
   }
 
   /** Looks now; resolves when the look (and a vacuum it started) is done. */
   check(): Promise<void> {
-    if (this.stopped) return Promise.resolve();
-    this.running ??= this.vacuumIfNeeded().finally(() => {
-      this.running = undefined;
-    });
-    return this.running;
+    return this.task.check();
   }
 
   /**
    * Stops the timer; resolves when a vacuum under way is done (it is short when it runs this
    * often, and bounded by its deadline).
    */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
-    await this.running;
+  stop(): Promise<void> {
+    return this.task.stop();
   }
 
   private async vacuumIfNeeded(): Promise<void> {
@@ -67,8 +61,7 @@ export class JobsVacuum {
       const { deadRows, canVacuum } = await this.queries.jobsTableHealth({ timeoutMs: this.options.checkTimeoutMs });
       if (deadRows < this.options.minDeadRows) return;
       if (!canVacuum) {
-        this.stopped = true;
-        if (this.timer !== undefined) clearInterval(this.timer);
+        this.task.cancel();
         this.hooks.onError(
           new PgQueueError(
             'DATABASE_ERROR',
