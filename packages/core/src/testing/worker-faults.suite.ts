@@ -21,6 +21,27 @@ export function faultCases(h: WorkerHarness): void {
   const completed = async (entrypoint: string) =>
     (await h.fx().queries.statisticsTotals()).find((row) => row.entrypoint === entrypoint && row.status === 'successful')
       ?.count ?? 0;
+  /**
+   * An application's transaction holding the row lock of one job (`SELECT … FOR UPDATE`) on a
+   * connection of its own: resolves once the lock is held; `release()` ends the transaction.
+   */
+  const lockRow = async (id: JobId) => {
+    const app = await h.driver();
+    const holding = gate();
+    const unlock = gate();
+    const transaction = app.transaction(async (tx) => {
+      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(id)]);
+      holding.open();
+      await unlock.promise;
+    });
+    await Promise.race([holding.promise, transaction]);
+    return {
+      release: async () => {
+        unlock.open();
+        await transaction;
+      },
+    };
+  };
   const withProxy = async (test: (proxy: OutageProxy, driver: Driver) => Promise<void>) => {
     const proxy = await startOutageProxy(process.env.DATABASE_URL!);
     try {
@@ -123,16 +144,8 @@ export function faultCases(h: WorkerHarness): void {
     });
     void other.run();
 
-    const app = await h.driver();
-    const holding = gate();
-    const unlock = gate();
-    const transaction = app.transaction(async (tx) => {
-      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(lockedId)]);
-      holding.open();
-      await unlock.promise;
-    });
+    const lock = await lockRow(lockedId);
     try {
-      await holding.promise;
       lockTaken.open();
       // Twice the lease: before the fix, the owner's renewals waited on the lock all along and
       // the other worker took 19 of the 20 jobs.
@@ -140,8 +153,7 @@ export function faultCases(h: WorkerHarness): void {
       expect([...runs.values()].flat().filter((who) => who === 'other')).toEqual([]);
       expect(lost).toEqual([]);
     } finally {
-      unlock.open();
-      await transaction;
+      await lock.release();
     }
     await waitFor('the locked job to be completed', async () => (await queries.getJobs([lockedId])).length === 0);
     release.open();
@@ -164,22 +176,13 @@ export function faultCases(h: WorkerHarness): void {
     });
     void worker.run();
     await waitFor('the job to start', () => runs === 1);
-    const app = await h.driver();
-    const holding = gate();
-    const unlock = gate();
-    const transaction = app.transaction(async (tx) => {
-      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(id)]);
-      holding.open();
-      await unlock.promise;
-    });
+    const lock = await lockRow(id);
     const givenUp = () => worker.errors.filter(({ error }) => codeOf(error) === 'LEASE_LOST');
     try {
-      await holding.promise;
       lockTaken.open();
       await waitFor('the outcome to be given up', () => givenUp().length === 1, 20_000);
     } finally {
-      unlock.open();
-      await transaction;
+      await lock.release();
     }
     expect(givenUp().map(({ operation, error }) => [operation, (error as PgQueueError).jobIds])).toEqual([['complete', [id]]]);
     expect(worker.errors.some(({ error }) => codeOf(error) === 'STATEMENT_TIMEOUT')).toBe(true);
@@ -208,16 +211,8 @@ export function faultCases(h: WorkerHarness): void {
     );
     // Held since before an outage of twice the lease.
     keeper.hold(id, Date.now() - 2 * staleAfterMs);
-    const app = await h.driver();
-    const holding = gate();
-    const unlock = gate();
-    const transaction = app.transaction(async (tx) => {
-      await tx.query(`SELECT id FROM "${h.fx().schema}".pgqueuer WHERE id = $1::bigint FOR UPDATE`, [String(id)]);
-      holding.open();
-      await unlock.promise;
-    });
+    const lock = await lockRow(id);
     try {
-      await holding.promise;
       await keeper.renewNow();
       expect(keeper.expired([id])).toEqual([]);
       // Still locked a lease later, by renewals that kept getting answers: now it is given up.
@@ -225,8 +220,7 @@ export function faultCases(h: WorkerHarness): void {
       await keeper.renewNow();
       expect(keeper.expired([id])).toEqual([id]);
     } finally {
-      unlock.open();
-      await transaction;
+      await lock.release();
     }
     await keeper.renewNow();
     expect(keeper.expired([id])).toEqual([]);
